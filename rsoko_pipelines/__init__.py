@@ -1,0 +1,1 @@
+"""rsoko: the data platform of a regional centre for education quality assessment."""

@@ -1,0 +1,68 @@
+"""Where things live. Every path comes from an environment variable with a default under
+the git-ignored ``var/`` folder of the repository, so a run never writes into git.
+
+Nothing here touches the disk at import time; call :func:`ensure_dirs` when a command
+needs the folders.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations of one deployment (read once per command, not at import)."""
+
+    data_dir: Path
+    inbox_dir: Path
+    archive_dir: Path
+    quarantine_dir: Path
+    warehouse_path: Path
+    published_dir: Path
+    reports_dir: Path
+    dagster_home: Path
+    secrets_dir: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data = _path("RSOKO_DATA_DIR", REPO_ROOT / "var")
+        return cls(
+            data_dir=data,
+            inbox_dir=_path("RSOKO_INBOX_DIR", data / "inbox"),
+            archive_dir=_path("RSOKO_ARCHIVE_DIR", data / "archive"),
+            quarantine_dir=_path("RSOKO_QUARANTINE_DIR", data / "quarantine"),
+            warehouse_path=_path("RSOKO_WAREHOUSE", data / "warehouse" / "rsoko.duckdb"),
+            published_dir=_path("RSOKO_PUBLISHED_DIR", data / "published"),
+            reports_dir=_path("RSOKO_REPORTS_DIR", data / "reports"),
+            dagster_home=_path("DAGSTER_HOME", data / "dagster_home"),
+            secrets_dir=_path("RSOKO_SECRETS_DIR", data / "secrets"),
+        )
+
+    def ensure_dirs(self) -> "Settings":
+        for path in (
+            self.inbox_dir,
+            self.archive_dir,
+            self.quarantine_dir,
+            self.warehouse_path.parent,
+            self.published_dir,
+            self.reports_dir,
+            self.dagster_home,
+            self.secrets_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
