@@ -1,0 +1,1 @@
+"""The demo-region generator: writes extracts exactly as real systems deliver them."""
