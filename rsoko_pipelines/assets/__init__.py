@@ -1,0 +1,1 @@
+"""Dagster assets: raw landing (one per source), dbt models, publishing."""

@@ -1,0 +1,175 @@
+"""Ingest one source × academic-year partition of the inbox into the `raw` schema.
+
+For each file in `<inbox>/<source>/<year>/`:
+1. skip it if its path, size and mtime were seen before (no hashing on a quiet night);
+2. hash it; skip it if the same bytes were seen before (under any name);
+3. parse it (rsoko_pipelines.extract) — a contract breach quarantines it;
+4. validate it with its Great Expectations suite — a blocking failure quarantines it;
+5. in one DuckDB transaction: remove the rows of the file it supersedes (same slice),
+   insert its rows, update the registry. The original is archived unchanged first.
+A crash at any point leaves either the old or the new state of the slice, never both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rsoko_pipelines.ingest import quarantine, registry
+from rsoko_pipelines.settings import Settings
+
+
+@dataclass
+class FileOutcome:
+    inbox_path: str
+    status: str                 # loaded | replaced | quarantined | unchanged | duplicate
+    file_id: str | None = None
+    rows: int = 0
+    message: str | None = None
+    report_path: str | None = None
+    validation: object | None = None   # rsoko_pipelines.quality ValidationOutcome
+    seconds: float = 0.0
+
+
+@dataclass
+class PartitionIngest:
+    source: str
+    academic_year: int
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for f in self.files if f.status in statuses)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows for f in self.files if f.status in ("loaded", "replaced"))
+
+    @property
+    def quarantined(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "quarantined"]
+
+
+SIGHTINGS_DDL = """
+CREATE TABLE IF NOT EXISTS raw._file_sightings (
+    inbox_path VARCHAR, size_bytes BIGINT, mtime_ns BIGINT, file_id VARCHAR,
+    seen_at TIMESTAMP DEFAULT current_timestamp,
+    PRIMARY KEY (inbox_path, size_bytes, mtime_ns)
+);
+COMMENT ON TABLE raw._file_sightings IS
+  'Где и когда видели файл / Inbox paths under which each file was seen (skips re-hashing)';
+"""
+
+
+def inbox_files(settings: Settings, source: str, academic_year: int) -> list[Path]:
+    folder = settings.inbox_dir / source / str(academic_year)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def ingest_partition(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: str,
+    academic_year: int,
+    pseudonymizer,
+    validate: bool = True,
+) -> PartitionIngest:
+    from rsoko_pipelines.extract import ExtractError, parse_extract
+
+    registry.ensure_registry(con)
+    con.execute(SIGHTINGS_DDL)
+    result = PartitionIngest(source, academic_year)
+    for path in inbox_files(settings, source, academic_year):
+        started = time.perf_counter()
+        rel = path.relative_to(settings.inbox_dir).as_posix()
+        stat = path.stat()
+        seen = con.execute(
+            "SELECT file_id FROM raw._file_sightings WHERE inbox_path=? AND size_bytes=? "
+            "AND mtime_ns=?", [rel, stat.st_size, stat.st_mtime_ns]).fetchone()
+        if seen:
+            result.files.append(FileOutcome(rel, "unchanged", seen[0]))
+            continue
+        file_id = registry.sha256_of(path)
+        if registry.known_by_id(con, file_id):
+            _sighted(con, rel, stat, file_id)
+            result.files.append(FileOutcome(rel, "duplicate", file_id,
+                                            message="same bytes already registered"))
+            continue
+        try:
+            parsed = parse_extract(path, source, academic_year, pseudonymizer)
+        except ExtractError as err:
+            result.files.append(quarantine.quarantine_file(
+                con, settings, path, rel, stat, source, academic_year, file_id,
+                problems=[quarantine.problem_from_extract_error(err)]))
+            continue
+        outcome = None
+        if validate:
+            from rsoko_pipelines.ingest.validation import validate_parsed
+
+            outcome = validate_parsed(con, source, academic_year, parsed)
+            if not outcome.success:
+                result.files.append(quarantine.quarantine_file(
+                    con, settings, path, rel, stat, source, academic_year, file_id,
+                    validation=outcome))
+                continue
+        status, rows = _load(con, settings, path, rel, stat, source, academic_year, file_id,
+                             parsed)
+        result.files.append(FileOutcome(rel, status, file_id, rows, validation=outcome,
+                                        seconds=time.perf_counter() - started))
+    return result
+
+
+def _sighted(con, rel: str, stat, file_id: str) -> None:
+    con.execute("INSERT OR IGNORE INTO raw._file_sightings (inbox_path, size_bytes, mtime_ns, "
+                "file_id) VALUES (?, ?, ?, ?)", [rel, stat.st_size, stat.st_mtime_ns, file_id])
+
+
+def archive_copy(settings: Settings, path: Path, source: str, academic_year: int,
+                 file_id: str) -> Path:
+    target = settings.archive_dir / source / str(academic_year) / f"{file_id[:16]}__{path.name}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copy2(path, tmp)
+        tmp.replace(target)  # atomic: the archive never holds a half-copied original
+    return target
+
+
+def _load(con, settings, path, rel, stat, source, academic_year, file_id, parsed):
+    from rsoko_pipelines.ingest.tables import ensure_landing_table
+
+    archived = archive_copy(settings, path, source, academic_year, file_id)
+    key = registry.slice_key(source, academic_year, parsed.slice)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        old_ids = [r[0] for r in con.execute(
+            "SELECT file_id FROM raw._file_registry WHERE source=? AND academic_year=? "
+            "AND slice_key=? AND status='loaded'", [source, academic_year, key]).fetchall()]
+        for table_name, table in parsed.tables.items():
+            ensure_landing_table(con, table_name, table)
+            if old_ids:
+                con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
+                            f"(SELECT unnest(?::VARCHAR[]))", [old_ids])
+            con.register("_incoming", table)
+            con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
+            con.unregister("_incoming")
+        if old_ids:
+            con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
+                        "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [file_id, old_ids])
+        con.execute(
+            "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
+            "file_name, size_bytes, mtime_ns, archive_path, slice_key, slice, rows, status, "
+            "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
+            [file_id, source, academic_year, rel, path.name, stat.st_size, stat.st_mtime_ns,
+             str(archived), key, key, parsed.rows])
+        _sighted(con, rel, stat, file_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ("replaced" if old_ids else "loaded"), parsed.rows

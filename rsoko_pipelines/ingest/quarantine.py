@@ -1,0 +1,122 @@
+"""Quarantine: a file that breaks the contract leaves the inbox for
+`<quarantine>/<source>/<year>/`, with a JSON and an HTML report beside it naming the file,
+the check, the rows and columns and what the operator should do. None of its rows are
+loaded; the registry remembers it so the same bytes are never retried."""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from pathlib import Path
+
+from rsoko_pipelines.settings import Settings
+
+MAX_ROWS_IN_REPORT = 50
+
+
+def problem_from_extract_error(err) -> dict:
+    return {
+        "check": getattr(err, "check", "parse"),
+        "message": str(getattr(err, "message", err)),
+        "rows": list(getattr(err, "rows", None) or [])[:MAX_ROWS_IN_REPORT],
+        "columns": list(getattr(err, "columns", None) or []),
+        "hint": getattr(err, "hint", "") or "",
+    }
+
+
+def problems_from_validation(outcome) -> list[dict]:
+    problems = []
+    for exp in getattr(outcome, "expectations", []):
+        if exp.success or getattr(exp, "severity", "error") != "error":
+            continue
+        column = getattr(exp, "column", None)
+        problems.append({
+            "check": exp.name if hasattr(exp, "name") else exp.expectation_type,
+            "message": getattr(exp, "description", "") or getattr(exp, "expectation_type", ""),
+            "unexpected_count": getattr(exp, "unexpected_count", None),
+            "sample_values": [str(v) for v in (getattr(exp, "sample_values", None) or [])][:10],
+            "rows": list(getattr(exp, "rows", None) or [])[:MAX_ROWS_IN_REPORT],
+            "columns": [column] if column else [],
+            "hint": getattr(exp, "hint", "") or "",
+        })
+    return problems
+
+
+def summary_line(rel: str, problems: list[dict]) -> str:
+    first = problems[0] if problems else {"check": "?", "message": "unknown problem"}
+    where = []
+    if first.get("columns"):
+        where.append("column " + ", ".join(map(str, first["columns"])))
+    if first.get("rows"):
+        rows = first["rows"]
+        where.append("rows " + ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else ""))
+    more = f" (+{len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    loc = f" [{'; '.join(where)}]" if where else ""
+    hint = f" What to do: {first['hint']}" if first.get("hint") else ""
+    return f"{rel}: {first['check']}: {first['message']}{loc}{more}.{hint}"
+
+
+def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source: str,
+                    academic_year: int, file_id: str, problems: list[dict] | None = None,
+                    validation=None):
+    from rsoko_pipelines.ingest.landing import FileOutcome
+
+    problems = list(problems or []) + (problems_from_validation(validation) if validation else [])
+    folder = settings.quarantine_dir / source / str(academic_year)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{file_id[:12]}__{path.name}"
+    message = summary_line(rel, problems)
+    report = {
+        "file": rel, "file_id": file_id, "source": source, "academic_year": academic_year,
+        "size_bytes": stat.st_size, "quarantined_as": str(target), "summary": message,
+        "problems": problems,
+        "what_to_do": "Fix the file at its source system (or ask the supplier for a corrected "
+                      "export), then drop the corrected file into the same inbox folder; it "
+                      "will load on the next run. Other files are not affected.",
+    }
+    json_path = target.with_name(target.name + ".report.json")
+    html_path = target.with_name(target.name + ".report.html")
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    html_path.write_text(_html(report), encoding="utf-8")
+    if validation is not None:
+        try:
+            from rsoko_pipelines.quality.report import write_report
+
+            write_report(validation, folder, target.name)
+        except Exception:  # the GX report is a bonus; the quarantine report above suffices
+            pass
+    shutil.move(str(path), str(target))
+    con.execute(
+        "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name, "
+        "size_bytes, mtime_ns, archive_path, rows, status, message, report_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'quarantined', ?, ?)",
+        [file_id, source, academic_year, rel, path.name, stat.st_size, stat.st_mtime_ns,
+         str(target), message, str(html_path)])
+    return FileOutcome(rel, "quarantined", file_id, 0, message, str(html_path), validation)
+
+
+def _html(report: dict) -> str:
+    rows = []
+    for p in report["problems"]:
+        rows.append(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                *(html.escape(str(x)) for x in (
+                    p.get("check"), p.get("message"), ", ".join(map(str, p.get("columns", []))),
+                    ", ".join(map(str, p.get("rows", [])[:20])),
+                    ", ".join(p.get("sample_values", []) or []), p.get("hint", "")))))
+    return f"""<!doctype html><html lang="ru"><meta charset="utf-8">
+<title>Карантин / Quarantine: {html.escape(report['file'])}</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px;
+vertical-align:top}}table{{border-collapse:collapse}}th{{background:#f4d6d6}}</style>
+<h1>Файл помещён в карантин / File quarantined</h1>
+<p><b>{html.escape(report['file'])}</b> ({report['size_bytes']} bytes, sha256
+<code>{report['file_id']}</code>), source <b>{report['source']}</b>, academic year
+<b>{report['academic_year']}</b>.</p>
+<p>{html.escape(report['summary'])}</p>
+<table><tr><th>Проверка / Check</th><th>Проблема / Problem</th><th>Столбцы / Columns</th>
+<th>Строки / Rows</th><th>Примеры / Samples</th><th>Что делать / What to do</th></tr>
+{''.join(rows)}</table>
+<p>{html.escape(report['what_to_do'])}</p></html>"""

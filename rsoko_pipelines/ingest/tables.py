@@ -1,0 +1,34 @@
+"""Landing tables: created on first use from the parser's Arrow schema, with the column
+descriptions of the extract metadata persisted as DuckDB comments."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+def ensure_landing_table(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    exists = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name='raw' AND table_name=?", [table_name]
+    ).fetchone()
+    if not exists:
+        con.register("_template", table.slice(0, 0))
+        con.execute(f"CREATE TABLE raw.{table_name} AS SELECT * FROM _template")
+        con.unregister("_template")
+        _comment(con, table_name)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
+    try:
+        from rsoko_pipelines.extract.schemas import describe_table
+    except ImportError:
+        return
+    table_doc, column_docs = describe_table(table_name)
+    if table_doc:
+        con.execute(f"COMMENT ON TABLE raw.{table_name} IS {_lit(table_doc)}")
+    for column, doc in column_docs.items():
+        con.execute(f'COMMENT ON COLUMN raw.{table_name}."{column}" IS {_lit(doc)}')
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

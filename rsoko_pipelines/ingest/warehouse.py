@@ -1,0 +1,35 @@
+"""Opening the DuckDB warehouse. DuckDB allows one writer process at a time: writers retry
+briefly on a lock (Dagster's `duckdb_writer` pool already serialises our own writers);
+readers open read-only."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+LOCK_RETRY_SECONDS = 120.0
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as err:  # "Could not set lock on file": another writer
+            if "lock" not in str(err).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@contextmanager
+def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
