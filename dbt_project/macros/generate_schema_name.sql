@@ -1,0 +1,9 @@
+{#- A configured custom schema is used as is (`reference`, not `main_reference`);
+    without one, the target schema. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

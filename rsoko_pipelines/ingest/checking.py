@@ -1,0 +1,55 @@
+"""Parse + validate one file without side effects (used by `rsoko extract check`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rsoko_pipelines.ingest import quarantine
+from rsoko_pipelines.settings import Settings
+
+
+def problems_for_file(path: Path, source: str, academic_year: int) -> tuple[list[dict], int]:
+    """The problems that would quarantine `path` (empty if it would load) and its row count."""
+    from rsoko_pipelines.extract import ExtractError, parse_extract
+    from rsoko_pipelines.extract.pseudonym import Pseudonymizer
+    from rsoko_pipelines.ingest.validation import validate_parsed
+    from rsoko_pipelines.ingest.warehouse import connect
+
+    settings = Settings.from_env()
+    settings.secrets_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        parsed = parse_extract(path, source, academic_year,
+                               Pseudonymizer.from_env(settings.secrets_dir))
+    except ExtractError as err:
+        return [quarantine.problem_from_extract_error(err)], 0
+    con = None
+    if settings.warehouse_path.exists():  # the registry of schools, for known-school checks
+        try:
+            con = connect(settings.warehouse_path, read_only=True)
+        except Exception:
+            con = None
+    try:
+        outcome = validate_parsed(con, source, academic_year, parsed)
+    finally:
+        if con is not None:
+            con.close()
+    return (quarantine.problems_from_validation(outcome) if not outcome.success else []), parsed.rows
+
+
+def check_file(path: Path, source: str, academic_year: int, console) -> bool:
+    problems, rows = problems_for_file(path, source, academic_year)
+    label = f"{source}/{academic_year}/{path.name}"
+    if not problems:
+        console.print(f"[green]✓ {label}: {rows:,} rows would load.[/green]")
+        return True
+    console.print(f"[red]✗ {quarantine.summary_line(label, problems)}[/red]")
+    for p in problems:
+        where = []
+        if p.get("columns"):
+            where.append("columns: " + ", ".join(map(str, p["columns"])))
+        if p.get("rows"):
+            where.append("rows: " + ", ".join(map(str, p["rows"][:10])))
+        console.print(f"  • {p['check']}: {p['message']}" + (f" ({'; '.join(where)})" if where else ""))
+        if p.get("hint"):
+            console.print(f"    what to do: {p['hint']}")
+    return False
