@@ -15,10 +15,10 @@ year to year. On top of that three disjoint planted sets are forced, year by yea
 members persisting from one year to the next:
 
 * ``is_low_results`` (~3.5 %): grades 9 and 11, big enough cohorts (≥ 10 results per
-  procedure), ``school_effect`` ≈ −1.9 so that ≥ 30 % of results fail in every procedure;
+  procedure), ``school_effect`` ≈ −2.4 so that ≥ 30 % of results fail in every procedure;
 * ``is_resilient`` (~3 %): not лицей/гимназия/СОШ с УИОП, grades up to 11, context forced
   into the least favourable quartile of the ИСБШ (marts.md ``school_context``) and
-  ``school_effect`` ≈ +0.55 (top quartile of results, but below z = 2 of school means);
+  ``school_effect`` ≈ +0.75 (top quartile of results, but below z = 2 of school means);
 * ``is_inflating_vpr`` (~4 %): the ВПР generator raises marks over journal marks, makes a
   spike at the 2→3 boundary and pushes means up.
 
@@ -455,8 +455,8 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
             ever[keep & (ever == 0)] = code[key]
         # the effect of planted schools in this year
         eff_y = effect.copy()
-        eff_y[planted["low"]] = ry.normal(-1.9, 0.12, n)[planted["low"]]
-        eff_y[planted["res"]] = ry.normal(0.55, 0.05, n)[planted["res"]]
+        eff_y[planted["low"]] = ry.normal(-2.4, 0.12, n)[planted["low"]]
+        eff_y[planted["res"]] = ry.normal(0.75, 0.05, n)[planted["res"]]
         eff_y[planted["infl"]] = np.minimum(eff_y[planted["infl"]], 0.2)
 
         # resilient schools: context forced (persistently) into the least favourable
@@ -485,6 +485,15 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
         n_4_11 = spg_now * n_4_11_grades + senior_now * n_senior
         ratio = np.where(city, 16.0, 9.0) * ry.uniform(0.85, 1.15, n)
         n_teachers = np.maximum(np.rint(n_students / ratio + 2), 3).astype(np.int64)
+
+        # a reorganised or liquidated school has no students of its own any more (the
+        # successor counts them), so registry totals never double count
+        gone = status != ACTIVE
+        n_students = np.where(gone, 0, n_students)
+        n_4_11 = np.where(gone, 0, n_4_11)
+        n_teachers = np.where(gone, 0, n_teachers)
+        spg_now = np.where(gone, 0, spg_now)
+        senior_now = np.where(gone, 0, senior_now)
 
         frame = base.copy()
         frame.insert(0, "academic_year", np.int64(year))

@@ -134,7 +134,7 @@ def cast_column(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
     if col.type == "varchar":
         return arr
     if col.type in ("integer", "double"):
-        text = pc.replace_substring_regex(arr, r"[\s\u00a0]", "")
+        text = pc.replace_substring_regex(arr, "[\\s\u00a0]", "")
         if col.type == "double":
             text = pc.replace_substring(text, ",", ".")
         pattern = _INT_RE if col.type == "integer" else _FLOAT_RE

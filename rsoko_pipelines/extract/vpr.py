@@ -9,6 +9,7 @@ integer text with a warning (leading zeros, if there were any, cannot be recover
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import numpy as np
@@ -56,8 +57,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
                            hint="save the ФИС ОКО form as .xlsx (not .xls/.csv) and drop it "
                                 "again")
     try:
-        wb = CalamineWorkbook.from_object(data) if hasattr(CalamineWorkbook, "from_object") \
-            else CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = wb.sheet_names
         if not sheet_names:
             raise ExtractError("xlsx_unreadable", f"{name}: the workbook has no sheets",
@@ -221,6 +221,9 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
 
 
 def _text_column(values, col, lines, name, header, warnings) -> pa.Array:
+    if set(map(type, values)) <= {str}:      # the usual case: all text
+        arr = pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
+        return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     out = []
     numeric = []
     for i, v in enumerate(values):
@@ -274,6 +277,10 @@ def _to_int(v):
 
 
 def _int_column(values, lines, name, header) -> pa.Array:
+    if set(map(type, values)) <= {float}:    # the usual case: all number cells
+        arr = np.asarray(values, dtype=np.float64)
+        if len(arr) == 0 or (np.all(arr == np.floor(arr)) and np.all(np.abs(arr) < 2**31)):
+            return pa.array(arr.astype(np.int32), type=pa.int32())
     out, bad = [], []
     for i, v in enumerate(values):
         try:
@@ -338,10 +345,15 @@ _TASK_OK = re.compile(r"^(\d+(\.\d+)?|X|-)$")
 
 def _task_scores(task_columns, n, lines, name, warnings) -> pa.Array:
     k = len(task_columns)
-    grid = np.empty((n, k), dtype=object)
-    for j, values in enumerate(task_columns):
-        grid[:, j] = [_task_cell(v) for v in values]
-    flat = pa.array(grid.ravel(), type=pa.string())
+    per_column = []
+    for values in task_columns:
+        # few distinct cell values per column: convert each once, map the rest in C
+        mapping = {u: _task_cell(u) for u in set(values)}
+        per_column.append(pa.array(list(map(mapping.__getitem__, values)), type=pa.string()))
+    # column-major → row-major (row i holds tasks 0..k-1) with one vectorised take
+    order = (np.arange(n, dtype=np.int64)[:, None]
+             + np.arange(k, dtype=np.int64)[None, :] * n).ravel()
+    flat = pa.concat_arrays(per_column).take(pa.array(order)) if k else pa.array([], pa.string())
     ok = pc.or_kleene(pc.is_null(flat), pc.match_substring_regex(flat, _TASK_OK.pattern))
     bad = np.flatnonzero(~ok.to_numpy(zero_copy_only=False))
     if len(bad):

@@ -1,0 +1,60 @@
+{{ config(materialized='table', schema='core') }}
+
+-- One row per academic_year × school_code: the registry of that year with the three
+-- identifier systems, context variables, status and the reorganisation roll-up.
+
+with schools as (
+
+    select * from {{ ref('stg_schools') }}
+
+),
+
+rollup as (
+
+    select * from {{ ref('int_school_rollup') }}
+
+),
+
+kinds as (
+
+    select * from {{ ref('ref_school_kinds') }}
+
+),
+
+final as (
+
+    select
+        schools.academic_year::integer                          as academic_year,
+        schools.school_code::varchar                            as school_code,
+        schools.school_name::varchar                            as school_name,
+        schools.msu_code::varchar                               as msu_code,
+        schools.msu_name::varchar                               as msu_name,
+        schools.gia_school_code::varchar                        as gia_school_code,
+        schools.fis_login::varchar                              as fis_login,
+        schools.school_kind::varchar                            as school_kind,
+        coalesce(kinds.is_advanced::boolean, false)             as is_advanced,
+        schools.settlement::varchar                             as settlement,
+        schools.n_students::integer                             as n_students,
+        schools.n_students_4_11::integer                        as n_students_4_11,
+        schools.n_teachers::integer                             as n_teachers,
+        schools.pct_ovz::double                                 as pct_ovz,
+        schools.pct_nonnative::double                           as pct_nonnative,
+        schools.pct_lowincome::double                           as pct_lowincome,
+        schools.pct_singleparent::double                        as pct_singleparent,
+        schools.pct_parents_higher_ed::double                   as pct_parents_higher_ed,
+        schools.pct_vacancies::double                           as pct_vacancies,
+        schools.status::varchar                                 as status,
+        schools.status_code::varchar                            as status_code,
+        schools.successor_code::varchar                         as successor_code,
+        coalesce(rollup.current_school_code, schools.school_code)::varchar
+                                                                as current_school_code,
+        coalesce(rollup.rollup_depth, 0)::integer               as rollup_depth,
+        schools._file_id::varchar                               as _file_id,
+        schools._source_line::integer                           as _source_line
+    from schools
+    left join rollup on rollup.school_code = schools.school_code
+    left join kinds on kinds.school_kind = schools.school_kind
+
+)
+
+select * from final

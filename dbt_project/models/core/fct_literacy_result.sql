@@ -1,0 +1,50 @@
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    on_schema_change='fail', schema='core',
+    pre_hook="{{ delete_partition_rows() }}"
+) }}
+
+-- One row per participant × literacy domain at a school of that year's registry; the
+-- others are in rejected_results.
+
+with literacy as (
+
+    select * from {{ ref('stg_literacy') }}
+    where {{ academic_year_filter() }}
+
+),
+
+schools as (
+
+    select academic_year, school_code, msu_code, current_school_code
+    from {{ ref('dim_school') }}
+
+),
+
+final as (
+
+    select
+        {{ result_id("'literacy'") }}::varchar                  as literacy_result_id,
+        literacy.academic_year::integer                          as academic_year,
+        literacy.school_code::varchar                            as school_code,
+        schools.current_school_code::varchar                     as current_school_code,
+        schools.msu_code::varchar                                as msu_code,
+        literacy.participant_code::varchar                       as participant_code,
+        literacy.grade::integer                                  as grade,
+        literacy.domain::varchar                                 as domain,
+        literacy.score::double                                   as score,
+        literacy.level::varchar                                  as level,
+        literacy.level_num::integer                              as level_num,
+        (literacy.level_num < 2)::boolean                        as is_below_level_2,
+        literacy._file_id::varchar                               as _file_id,
+        literacy._source_line::integer                           as _source_line
+    from literacy
+    join schools
+        on  schools.academic_year = literacy.academic_year
+        and schools.school_code = literacy.school_code
+    where literacy.participant_code is not null
+      and literacy.level_num is not null
+
+)
+
+select * from final

@@ -1,0 +1,101 @@
+{{ config(materialized='view', schema='intermediate') }}
+
+-- ГИА task scores parsed from the two answer strings of each attachable result line
+-- (pure DuckDB: regexp_extract_all + unnest + generate_subscripts):
+--   short answers  «+-2+…»: one character per task, `+` = the task's full marks from
+--                  reference.ref_gia_task_spec, `-` = 0, a digit = points;
+--   extended       «1(2)0(3)2(2)»: points(max) per task, numbered after the short tasks.
+-- Tasks are numbered 1…n in sheet order (short first), as task_no in ref_gia_task_spec.
+-- Removed/annulled results have empty strings and therefore no task rows.
+
+with results as (
+
+    select * from {{ ref('int_gia_results') }}
+    where reject_reason is null
+
+),
+
+spec as (
+
+    select * from {{ ref('ref_gia_task_spec') }}
+
+),
+
+short_cells as (
+
+    select
+        result_id,
+        academic_year, source_procedure, source_subject_code,
+        'short'                                         as answer_part,
+        unnest(cells)                                   as raw_value,
+        generate_subscripts(cells, 1)                   as task_no,
+        null::integer                                   as declared_max_points
+    from (
+        select
+            result_id,
+            academic_year, source_procedure, source_subject_code,
+            regexp_extract_all(short_answers, '.')      as cells
+        from results
+        where short_answers is not null
+    )
+
+),
+
+extended_cells as (
+
+    select
+        result_id,
+        academic_year, source_procedure, source_subject_code,
+        'extended'                                      as answer_part,
+        unnest(points)                                  as raw_value,
+        n_short + generate_subscripts(points, 1)        as task_no,
+        unnest(maxes)::integer                          as declared_max_points
+    from (
+        select
+            result_id,
+            academic_year, source_procedure, source_subject_code,
+            coalesce(length(short_answers), 0)          as n_short,
+            regexp_extract_all(extended_answers, '(\d+)\((\d+)\)', 1) as points,
+            regexp_extract_all(extended_answers, '(\d+)\((\d+)\)', 2) as maxes
+        from results
+        where extended_answers is not null
+    )
+
+),
+
+cells as (
+
+    select * from short_cells
+    union all
+    select * from extended_cells
+
+),
+
+scored as (
+
+    select
+        cells.result_id,
+        cells.academic_year,
+        cells.source_procedure,
+        cells.source_subject_code,
+        cells.task_no,
+        cells.answer_part,
+        cells.raw_value,
+        spec.max_points,
+        cells.declared_max_points,
+        case
+            when cells.answer_part = 'extended' then cells.raw_value::integer
+            when cells.raw_value = '+' then spec.max_points
+            when cells.raw_value = '-' then 0
+            when regexp_full_match(cells.raw_value, '\d') then cells.raw_value::integer
+        end                                             as points
+    from cells
+    left join spec
+        on  spec.procedure = cells.source_procedure
+        and spec.academic_year = cells.academic_year
+        and spec.source_subject_code = cells.source_subject_code
+        and spec.task_no = cells.task_no
+
+)
+
+select * from scored

@@ -1,0 +1,90 @@
+{{ config(materialized='view', schema='intermediate') }}
+
+-- ВПР and РПР works attached to the registry school through the ФИС ОКО login. Every landing
+-- row is here once, with reject_reason set when it cannot enter the fact.
+-- The same work can arrive twice when files of different scope overlap (a region file and a
+-- school file of the same subject × grade): per academic_year × procedure × subject × grade ×
+-- school × participant_code the work of the most recently loaded file is the result of record,
+-- the others stay with is_result_of_record = false.
+
+with works as (
+
+    select * from {{ ref('stg_vpr') }}
+    union all by name
+    select * from {{ ref('stg_rpr') }}
+
+),
+
+files as (
+
+    select file_id, loaded_at from {{ ref('stg_file_registry') }}
+
+),
+
+crosswalk as (
+
+    select * from {{ ref('int_school_crosswalk') }}
+    where fis_login is not null
+
+),
+
+registry_years as (
+
+    select distinct academic_year from {{ ref('int_school_crosswalk') }}
+
+),
+
+attached as (
+
+    select
+        works.*,
+        crosswalk.school_code,
+        crosswalk.msu_code,
+        files.loaded_at as file_loaded_at,
+        case
+            when works.subject_code is null then 'unknown_subject'
+            when works.participant_code is null then 'missing_participant'
+            when registry_years.academic_year is null then 'no_registry_for_year'
+            when crosswalk.school_code is null then 'unknown_school'
+        end as reject_reason,
+        works.fis_login as school_identifier
+    from works
+    left join files on files.file_id = works._file_id
+    left join registry_years
+        on registry_years.academic_year = works.academic_year
+    left join crosswalk
+        on  crosswalk.academic_year = works.academic_year
+        and crosswalk.fis_login = works.fis_login
+
+),
+
+ranked as (
+
+    select
+        *,
+        case when reject_reason is null then
+            row_number() over (
+                partition by academic_year, procedure, subject_code, grade, school_code,
+                             participant_code, (reject_reason is null)
+                order by file_loaded_at desc nulls last, _file_id desc, _source_line desc)
+        end as sitting_rank,
+        case when reject_reason is null then
+            count(*) over (
+                partition by academic_year, procedure, subject_code, grade, school_code,
+                             participant_code, (reject_reason is null))
+        end as n_sittings
+    from attached
+
+),
+
+final as (
+
+    select
+        {{ vpr_result_id() }}             as result_id,
+        *,
+        coalesce(sitting_rank = 1, false) as is_result_of_record
+    from ranked
+
+)
+
+select * from final

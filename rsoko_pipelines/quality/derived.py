@@ -1,0 +1,341 @@
+"""Cross-table checks as derived boolean columns (computed with DuckDB, checked by GX).
+
+Design choice
+-------------
+GX 1.x's ``UnexpectedRowsExpectation`` (an SQL query over the batch) only runs on SQL data
+sources — on a pandas batch it fails with "No provider found for unexpected_rows_query.table
+using PandasExecutionEngine" (verified with GX 1.24.1). The cross-table checks therefore work
+in two steps:
+
+1. before validation the runner adds derived columns to (a copy of) the frame, computed in
+   one DuckDB query per table that joins the frame with the registry of schools of that
+   academic year and with the reference seeds (``dbt_project/seeds/reference/*.csv``);
+2. the suite — still pure data — expects them, e.g. ``_school_known`` in ``[true]``, or
+   ``_max_primary_score >= primary_score``. GX then reports counts, samples and the
+   ``_source_line`` of the offending rows like for any other expectation.
+
+A derived value is NULL where the check does not apply (a removed participant, a row without
+a mark, a subject missing from the seed): GX ignores missing values, so only rows that can be
+checked are counted. When a check cannot be computed at all — no registry was given — the
+column is not added and the runner reports the dependent expectations as *skipped*, not as
+failed (see ``validate.validate_frame``).
+
+Derived columns
+---------------
+``_school_known``            school identifier is in the registry of that year
+                             (ЕГЭ/ОГЭ: Код МСУ + Код ОО РИС ГИА; ВПР/РПР: login; others: Код ОО)
+``_school_active``           ... and has status 'действующая' (NULL when unknown)
+``_successor_known``         (schools) the successor code is a school of the same registry
+``_subject_known``           subject of the file is in the seed (ГИА: ref_gia_subjects,
+                             ВПР/РПР: ref_subjects.vpr_subject, ВсОШ: ref_olympiad_subjects)
+``_max_primary_score``       (ЕГЭ/ОГЭ) sum of task max points in ref_gia_task_spec
+``_result_present``          (ЕГЭ/ОГЭ) not removed ⇒ primary score and result of the subject's
+                             kind (test score / mark) present
+``_removed_without_scores``  (ЕГЭ/ОГЭ) removed/annulled ⇒ scores empty
+``_mark_expected``           mark = the mark of ref_mark_boundaries for the primary score
+                             (ОГЭ/ГВЭ-9, ВПР, РПР, ЕГЭ базовая математика)
+``_boundaries_found``        the seed has boundaries (ЕГЭ: or a conversion scale) for the slice
+``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
+``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
+                             (both ends inclusive: the seed's ranges share their end points)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+import pandas as pd
+
+from rsoko_pipelines.settings import SEEDS_DIR
+
+REGISTRY_KEY = "schools"
+REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
+                    "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
+                    "ref_literacy_levels")
+
+# derived columns that need the registry of schools (skipped without it)
+REGISTRY_COLUMNS = ("_school_known", "_school_active")
+DERIVED_PREFIX = "_"
+
+
+@lru_cache(maxsize=None)
+def _seed(name: str) -> pd.DataFrame:
+    import duckdb
+
+    path = SEEDS_DIR / "reference" / f"{name}.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    with duckdb.connect() as con:   # all_varchar: codes keep their leading zeros
+        return con.execute("SELECT * FROM read_csv(?, header=true, all_varchar=true)",
+                           [str(path)]).df()
+
+
+def reference_tables(overrides: Mapping | None = None) -> dict[str, object]:
+    """The reference seeds used by the derived checks (all columns text; cast in SQL)."""
+    out: dict[str, object] = {name: _seed(name) for name in REFERENCE_TABLES}
+    for name, table in (overrides or {}).items():
+        if name in REFERENCE_TABLES:
+            out[name] = table
+    return out
+
+
+def context_from_warehouse(con, academic_year: int) -> dict[str, pd.DataFrame]:
+    """``context_tables`` for :func:`validate_frame`: the registry of schools of the year as
+    loaded in ``raw.schools`` (only rows of files currently loaded, when the file registry
+    exists). An empty registry (not loaded yet) makes every school unknown — on purpose:
+    load the ``schools`` source of a year before its results."""
+    cols = "school_code, msu_code, gia_school_code, fis_login, status, academic_year"
+    empty = pd.DataFrame({c.strip(): pd.Series(dtype=object) for c in cols.split(",")})
+    if con is None:
+        return {REGISTRY_KEY: empty}
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    if "schools" not in tables:
+        return {REGISTRY_KEY: empty}
+    where = "academic_year = ?"
+    if "_file_registry" in tables:
+        where += (" AND _file_id IN (SELECT file_id FROM raw._file_registry "
+                  "WHERE source = 'schools' AND status = 'loaded')")
+    df = con.execute(f"SELECT {cols} FROM raw.schools WHERE {where}", [academic_year]).df()
+    return {REGISTRY_KEY: df}
+
+
+# --------------------------------------------------------------------------- SQL per table
+_B = """b AS (SELECT procedure, academic_year::INT AS y, subject_code, grade::INT AS grade,
+                  mark::INT AS mark, min_primary_score::INT AS lo, max_primary_score::INT AS hi
+           FROM ref_mark_boundaries),
+bk AS (SELECT DISTINCT procedure, y, subject_code, grade FROM b)"""
+
+
+def _registry_join(kind: str) -> tuple[str, str, str]:
+    """(CTE, join clause, select list) for the known-school columns."""
+    if kind == "gia":
+        keys, fkeys = ("msu_code", "gia_school_code"), ("msu_code", "gia_school_code")
+    elif kind == "fis":
+        keys, fkeys = ("fis_login",), ("fis_login",)
+    else:
+        keys, fkeys = ("school_code",), ("school_code",)
+    klist = ", ".join(keys)
+    cte = (f"r AS (SELECT academic_year::INT AS y, {klist}, "
+           f"bool_or(status = 'действующая') AS active FROM reg "
+           f"WHERE {' AND '.join(k + ' IS NOT NULL' for k in keys)} GROUP BY ALL)")
+    on = " AND ".join(f"r.{k} = f.{fk}" for k, fk in zip(keys, fkeys))
+    on += " AND r.y = f.academic_year"
+    present = " AND ".join(f"f.{fk} IS NOT NULL" for fk in fkeys)
+    sel = (f"CASE WHEN {present} THEN r.active IS NOT NULL END AS _school_known, "
+           f"CASE WHEN r.active IS NOT NULL THEN r.active END AS _school_active")
+    return cte, f"LEFT JOIN r ON {on}", sel
+
+
+def _gia_sql(procedure: str, with_registry: bool) -> str:
+    is_ege = procedure == "EGE"
+    test_score = "f.test_score" if is_ege else "NULL::INT"
+    ctes = [
+        f"s AS (SELECT source_subject_code, subject_code, exam_kind, result_kind "
+        f"FROM ref_gia_subjects WHERE procedure = '{procedure}')",
+        f"spec AS (SELECT academic_year::INT AS y, source_subject_code, "
+        f"sum(max_points::INT) AS mx FROM ref_gia_task_spec WHERE procedure = '{procedure}' "
+        f"GROUP BY ALL)",
+        _B,
+        "sc AS (SELECT academic_year::INT AS y, ege_subject_code, primary_score::INT AS ps, "
+        "min(test_score::INT) AS ts FROM ref_ege_score_scale GROUP BY ALL)",
+        "sck AS (SELECT DISTINCT y, ege_subject_code FROM sc)",
+    ]
+    joins = [
+        "LEFT JOIN s ON s.source_subject_code = f.source_subject_code",
+        "LEFT JOIN spec ON spec.y = f.academic_year "
+        "AND spec.source_subject_code = f.source_subject_code",
+        "LEFT JOIN bk ON bk.procedure = s.exam_kind AND bk.y = f.academic_year "
+        "AND bk.subject_code = s.subject_code AND bk.grade = " + ("11" if is_ege else "9"),
+        "LEFT JOIN b ON b.procedure = bk.procedure AND b.y = bk.y "
+        "AND b.subject_code = bk.subject_code AND b.grade = bk.grade "
+        "AND f.primary_score BETWEEN b.lo AND b.hi",
+        "LEFT JOIN sck ON sck.y = f.academic_year AND sck.ege_subject_code = f.source_subject_code",
+        "LEFT JOIN sc ON sc.y = sck.y AND sc.ege_subject_code = sck.ege_subject_code "
+        "AND sc.ps = f.primary_score",
+    ]
+    sels = [
+        "s.subject_code IS NOT NULL AS _subject_known",
+        "spec.mx AS _max_primary_score",
+        f"""CASE WHEN f.status IS NOT NULL OR s.result_kind IS NULL THEN NULL
+             ELSE f.primary_score IS NOT NULL AND CASE s.result_kind
+                  WHEN 'test_score' THEN {test_score} IS NOT NULL ELSE f.mark IS NOT NULL END
+             END AS _result_present""",
+        f"""CASE WHEN f.status IS NULL THEN NULL
+             ELSE f.primary_score IS NULL AND f.mark IS NULL AND {test_score} IS NULL
+             END AS _removed_without_scores""",
+        """CASE WHEN f.mark IS NULL OR f.primary_score IS NULL OR bk.grade IS NULL THEN NULL
+             ELSE coalesce(b.mark = f.mark, false) END AS _mark_expected""",
+    ]
+    if is_ege:
+        sels.append(f"""CASE WHEN s.result_kind = 'test_score' AND {test_score} IS NOT NULL
+                 THEN sck.y IS NOT NULL
+              WHEN s.result_kind = 'mark' AND f.mark IS NOT NULL THEN bk.grade IS NOT NULL
+              END AS _boundaries_found""")
+        sels.append(f"""CASE WHEN s.result_kind <> 'test_score' OR {test_score} IS NULL
+                   OR f.primary_score IS NULL OR sck.y IS NULL THEN NULL
+              ELSE coalesce(sc.ts = {test_score}, false) END AS _test_score_expected""")
+    else:
+        sels.append("CASE WHEN f.mark IS NOT NULL THEN bk.grade IS NOT NULL END "
+                    "AS _boundaries_found")
+    return _assemble(ctes, joins, sels, "gia" if with_registry else None)
+
+
+def _vpr_sql(procedure: str, with_registry: bool) -> str:
+    ctes = [
+        "s AS (SELECT vpr_subject, min(subject_code) AS subject_code FROM ref_subjects "
+        "WHERE vpr_subject IS NOT NULL GROUP BY ALL)",
+        _B,
+    ]
+    joins = [
+        "LEFT JOIN s ON s.vpr_subject = f.subject_name",
+        f"LEFT JOIN bk ON bk.procedure = '{procedure}' AND bk.y = f.academic_year "
+        "AND bk.subject_code = s.subject_code AND bk.grade = f.grade",
+        "LEFT JOIN b ON b.procedure = bk.procedure AND b.y = bk.y "
+        "AND b.subject_code = bk.subject_code AND b.grade = bk.grade "
+        "AND f.primary_score BETWEEN b.lo AND b.hi",
+    ]
+    sels = [
+        "CASE WHEN f.subject_name IS NOT NULL THEN s.subject_code IS NOT NULL END "
+        "AS _subject_known",
+        """CASE WHEN f.mark IS NULL OR f.primary_score IS NULL OR bk.grade IS NULL THEN NULL
+             ELSE coalesce(b.mark = f.mark, false) END AS _mark_expected""",
+        "CASE WHEN f.mark IS NOT NULL THEN bk.grade IS NOT NULL END AS _boundaries_found",
+    ]
+    return _assemble(ctes, joins, sels, "fis" if with_registry else None)
+
+
+def _olympiad_sql(with_registry: bool) -> str:
+    ctes = ["s AS (SELECT DISTINCT subject_name_ru FROM ref_olympiad_subjects)"]
+    joins = ["LEFT JOIN s ON s.subject_name_ru = f.subject_name"]
+    sels = ["CASE WHEN f.subject_name IS NOT NULL THEN s.subject_name_ru IS NOT NULL END "
+            "AS _subject_known"]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
+def _literacy_sql(with_registry: bool) -> str:
+    ctes = ["l AS (SELECT domain, level, min_score::DOUBLE AS lo, max_score::DOUBLE AS hi "
+            "FROM ref_literacy_levels)"]
+    joins = ["LEFT JOIN l ON l.domain = f.domain AND l.level = f.level"]
+    sels = ["""CASE WHEN f.score IS NULL OR l.domain IS NULL THEN NULL
+                 ELSE f.score BETWEEN l.lo AND l.hi END AS _level_expected"""]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
+def _schools_sql() -> str:
+    return """SELECT f.__rid,
+        CASE WHEN f.successor_code IS NULL THEN NULL
+             ELSE f.successor_code IN (SELECT school_code FROM f WHERE school_code IS NOT NULL)
+        END AS _successor_known
+      FROM f ORDER BY f.__rid"""
+
+
+def _assemble(ctes: list[str], joins: list[str], sels: list[str], registry: str | None) -> str:
+    if registry:
+        cte, join, sel = _registry_join(registry)
+        ctes, joins, sels = ctes + [cte], joins + [join], sels + [sel]
+    return ("WITH " + ",\n".join(ctes) + "\nSELECT f.__rid, " + ",\n  ".join(sels)
+            + "\nFROM f " + "\n".join(joins) + "\nORDER BY f.__rid")
+
+
+# the frame columns each SQL reads (only these are handed to DuckDB)
+_INPUT_COLUMNS = {
+    "schools": ("school_code", "successor_code"),
+    "ege": ("academic_year", "source_subject_code", "status", "primary_score", "test_score",
+            "mark", "msu_code", "gia_school_code"),
+    "oge": ("academic_year", "source_subject_code", "status", "primary_score", "mark",
+            "msu_code", "gia_school_code"),
+    "vpr": ("academic_year", "subject_name", "grade", "primary_score", "mark", "fis_login"),
+    "olympiad": ("academic_year", "subject_name", "school_code"),
+    "literacy": ("academic_year", "domain", "level", "score", "school_code"),
+}
+_INPUT_COLUMNS["rpr"] = _INPUT_COLUMNS["vpr"]
+
+
+def derived_sql(suite: str, with_registry: bool) -> str | None:
+    if suite == "schools":
+        return _schools_sql()
+    if suite in ("ege", "oge"):
+        return _gia_sql(suite.upper(), with_registry)
+    if suite in ("vpr", "rpr"):
+        return _vpr_sql(suite.upper(), with_registry)
+    if suite == "olympiad":
+        return _olympiad_sql(with_registry)
+    if suite == "literacy":
+        return _literacy_sql(with_registry)
+    return None
+
+
+def add_derived_columns(suite: str, df: pd.DataFrame,
+                        context_tables: Mapping | None) -> tuple[pd.DataFrame, list[str]]:
+    """Return (frame with the derived columns added, notes). Missing input columns leave the
+    derived columns out (their expectations are then skipped; the missing column itself fails
+    ``expect_column_to_exist``)."""
+    import duckdb
+
+    notes: list[str] = []
+    registry = (context_tables or {}).get(REGISTRY_KEY) if context_tables is not None else None
+    with_registry = registry is not None
+    if not with_registry and suite not in ("schools",) and suite in _INPUT_COLUMNS:
+        notes.append("registry of schools not provided: known-school checks skipped / "
+                     "реестр ОО не передан: проверки известной школы пропущены")
+    sql = derived_sql(suite, with_registry)
+    if sql is None:
+        return df, notes
+    needed = [c for c in _INPUT_COLUMNS[suite]
+              if with_registry or c not in ("msu_code", "gia_school_code", "fis_login")
+              or suite == "schools"]
+    if suite in ("olympiad", "literacy") and not with_registry:
+        needed = [c for c in needed if c != "school_code"]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        notes.append("derived checks skipped, input columns missing / производные проверки "
+                     "пропущены, нет столбцов: " + ", ".join(missing))
+        return df, notes
+    frame = df[needed].copy()
+    frame["__rid"] = range(len(frame))
+    with duckdb.connect() as con:
+        con.register("f", frame)
+        for name, table in reference_tables(context_tables).items():
+            con.register(name, table if len(table.columns) else _empty_seed(name))
+        if with_registry:
+            reg = registry if isinstance(registry, pd.DataFrame) else registry.to_pandas()
+            if "academic_year" not in reg.columns:
+                reg = reg.copy()
+                reg["academic_year"] = _single_year(df)
+            con.register("reg", reg)
+        result = con.execute(sql).df()
+    out = df.copy()
+    for col in result.columns:
+        if col == "__rid":
+            continue
+        values = result[col]
+        if col == "_max_primary_score":
+            out[col] = values.astype("Int64").to_numpy()
+        else:   # nullable boolean → object True/False/None (what GX's in-set expects)
+            out[col] = values.astype(object).where(values.notna(), None).to_numpy()
+    return out, notes
+
+
+def _single_year(df: pd.DataFrame):
+    years = df["academic_year"].dropna().unique() if "academic_year" in df.columns else []
+    return int(years[0]) if len(years) == 1 else None
+
+
+_SEED_COLUMNS = {
+    "ref_gia_subjects": "procedure,source_subject_code,subject_name_ru,subject_code,exam_kind,"
+                        "result_kind",
+    "ref_gia_task_spec": "procedure,academic_year,source_subject_code,task_no,answer_part,"
+                         "max_points",
+    "ref_ege_score_scale": "academic_year,ege_subject_code,primary_score,test_score",
+    "ref_mark_boundaries": "procedure,academic_year,subject_code,grade,mark,min_primary_score,"
+                           "max_primary_score",
+    "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
+    "ref_olympiad_subjects": "subject_name_ru,subject_code",
+    "ref_literacy_levels": "domain,level,min_score,max_score",
+}
+
+
+def _empty_seed(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in _SEED_COLUMNS[name].split(",")})
