@@ -26,11 +26,13 @@ The model:
 * ``Отметка по журналу``: the school's term mark, drawn around the true mark with
   ФИС ОКО-like proportions (≈ 70 % confirmed, ≈ 20 % ВПР lower, ≈ 10 % ВПР higher),
   school-specific leniency; empty for some, ``НЕТ ОТМЕТКИ`` for some.
-* Planted inflation (ВПР only; ``schools.is_inflating_vpr`` of that year): the works are
-  "helped" (ability + ≈ 1.3 SD, coupled to the honest draw so points only go up), and
-  works that would land just below the lowest score for «3» are pulled up to exactly that
-  score; the journal marks stay honest. This fires the three markers of
-  ``vpr_objectivity`` (pct_raised, boundary_peak_ratio, z_vs_region).
+* Planted inflation (ВПР only; ``schools.is_inflating_vpr`` of that year): such a school
+  is truly weaker than its registry effect (``INFLATION_TRUE_SHIFT``); 92 % of the works
+  that would fail are corrected to exactly the lowest score for «3», the others are
+  "helped" (ability + 2.2–2.8 SD, coupled to the honest draw so points only go up); the
+  journal marks stay honest (drawn around the true mark). This fires the markers of
+  ``vpr_objectivity`` (pct_raised, boundary_peak_ratio, z_vs_region): on tier S ~80 % of
+  a planted school's subject-grades (≥ 10 participants) are flagged, < 0.1 % of honest.
 * Honest schools are kept free of chance peaks at that boundary: where an honest
   school's (n(b)+1)/(mean(n(b−1), n(b−2))+1) would reach 3 by chance, the fewest works
   needed get one more point (b → b+1, still «3»). Without this, small schools hit the
@@ -51,7 +53,7 @@ import pandas as pd
 
 from rsoko_pipelines import reference as ref
 from rsoko_pipelines.demo.records import FileRecord
-from rsoko_pipelines.demo.xlsx import MAX_ROWS, Sheet, write_xlsx
+from rsoko_pipelines.demo.xlsx import MAX_ROWS, Sheet, XlsxStreamWriter, render_rows
 
 PROCEDURES = {"VPR": ("vpr", "ВПР"), "RPR": ("rpr", "РПР")}
 LEAD_COLUMNS = ["Муниципалитет", "Логин ОО", "Название ОО", "Код участника", "Класс", "Вариант"]
@@ -217,8 +219,8 @@ def _children(region, year: int, grade: int, schools: pd.DataFrame) -> dict:
 # ---------------------------------------------------------------------------------------
 # one form
 # ---------------------------------------------------------------------------------------
-def _calibrate(theta: np.ndarray, d: np.ndarray, task_of_point: np.ndarray, n_tasks: int,
-               bounds: tuple[int, int, int], f2: float, f5: float,
+def _calibrate(theta: np.ndarray, d: np.ndarray, bounds: tuple[int, int, int],
+               f2: float, f5: float,
                rng: np.random.Generator) -> tuple[float, float]:
     """(a, c) so that the share of scores < b3 is ``f2`` and ≥ b5 is ``f5`` (Monte Carlo)."""
     n = min(len(theta), 3000)
@@ -333,7 +335,7 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
     senior = grade >= 10
     f2 = rng.uniform(0.03, 0.08) if senior else rng.uniform(0.04, 0.11)
     f5 = rng.uniform(0.12, 0.24)
-    a, c = _calibrate(theta, d_point, task_of_point, n_tasks, (b3, b4, b5), f2, f5,
+    a, c = _calibrate(theta, d_point, (b3, b4, b5), f2, f5,
                       region.rng(src, year, subject, grade, "calibration"))
 
     u = rng.random((n, len(d_point)), dtype=np.float32) if n else np.zeros((0, len(d_point)))
@@ -475,8 +477,12 @@ def _quirks(form: dict, lo: int, hi: int) -> set[str]:
     return q
 
 
-def _write_file(out_dir: Path, rel: Path, form: dict, schools: pd.DataFrame, lo: int, hi: int,
-                rng: np.random.Generator, slice_: dict) -> FileRecord:
+_FIRST_DATA_ROW = 5          # title, max score, levels, header
+
+
+def _open_file(out_dir: Path, rel: Path, form: dict, lo: int, hi: int,
+               rng: np.random.Generator, slice_: dict, header: list[str]):
+    """Open the writer of one file; returns (writer, FileRecord)."""
     proc_ru = PROCEDURES[form["procedure"]][1]
     tasks = form["tasks"]
     title = f"{proc_ru} {form['year']} {slice_['subject']} {form['grade']} класс"
@@ -485,7 +491,6 @@ def _write_file(out_dir: Path, rel: Path, form: dict, schools: pd.DataFrame, lo:
         [f"Максимальный первичный балл: {int(tasks['max_points'].sum())}"],
         [None] * len(LEAD_COLUMNS) + list(tasks["task_level"]) + [None] * len(TAIL_COLUMNS),
     ]
-    df = _frame(form, schools, lo, hi)
     quirks = _quirks(form, lo, hi)
     trailing = int(rng.integers(1, 4)) if rng.random() < 0.25 else 0
     if trailing:
@@ -498,14 +503,61 @@ def _write_file(out_dir: Path, rel: Path, form: dict, schools: pd.DataFrame, lo:
             *[[m, int((marks == m).sum()), round(100.0 * float((marks == m).mean()), 2)]
               for m in (2, 3, 4, 5)]]))
         quirks.add("extra_sheet")
-    kinds = {c: "auto" for c in df.columns[len(LEAD_COLUMNS):len(LEAD_COLUMNS) + len(tasks)]}
+    sheet_name = str(rng.choice(["Лист1", "Результаты", "Sheet1"]))
+    writer = XlsxStreamWriter(out_dir / rel, header=header, n_data_rows=hi - lo, raw_rows=raw,
+                              sheet_name=sheet_name, extra_sheets=extra,
+                              trailing_empty_rows=trailing)
+    assert writer.first_data_row == _FIRST_DATA_ROW
+    record = FileRecord(source=PROCEDURES[form["procedure"]][0], academic_year=form["year"],
+                        path=rel, rows=hi - lo, slice=slice_, quirks=tuple(sorted(quirks)))
+    return writer, record
+
+
+def _write_jobs(out_dir: Path, form: dict, schools: pd.DataFrame,
+                jobs: list[tuple[int, int, dict, Path]], rng: np.random.Generator,
+                chunk: int = 100_000) -> list[FileRecord]:
+    """Render the form's rows once (in chunks) and stream each file's slice into it."""
+    n = len(form["school"])
+    if not jobs:
+        return []
+    los = np.array([j[0] for j in jobs])
+    his = np.array([j[1] for j in jobs])
+    if los[0] != 0 or his[-1] != n or (los[1:] != his[:-1]).any():
+        raise AssertionError("file slices must tile the form")
+    rownum = np.arange(n) - np.repeat(los, his - los) + _FIRST_DATA_ROW
+    df = _frame(form, schools, 0, n)
+    header = list(df.columns)
+    n_tasks = len(form["tasks"])
+    kinds = {c: "auto" for c in header[len(LEAD_COLUMNS):len(LEAD_COLUMNS) + n_tasks]}
     kinds["Отметка по журналу"] = "auto"
     kinds["Код участника"] = "s"
-    write_xlsx(out_dir / rel, df, raw_rows=raw, column_kinds=kinds,
-               sheet_name=str(rng.choice(["Лист1", "Результаты", "Sheet1"])),
-               extra_sheets=extra, trailing_empty_rows=trailing)
-    return FileRecord(source=PROCEDURES[form["procedure"]][0], academic_year=form["year"],
-                      path=rel, rows=hi - lo, slice=slice_, quirks=tuple(sorted(quirks)))
+    records: list[FileRecord] = []
+    k = 0                     # the next job to open
+    writer = None
+    cur_hi = 0
+    try:
+        for c0 in range(0, n, chunk):
+            c1 = min(n, c0 + chunk)
+            rendered = render_rows(df.iloc[c0:c1], rownum[c0:c1], kinds)
+            pos = c0
+            while pos < c1:
+                if writer is None:
+                    lo, hi, sl, rel = jobs[k]
+                    writer, rec = _open_file(out_dir, rel, form, lo, hi, rng, sl, header)
+                    records.append(rec)
+                    cur_hi = hi
+                    k += 1
+                end = min(cur_hi, c1)
+                writer.write_rendered(rendered.slice(pos - c0, end - pos))
+                pos = end
+                if pos == cur_hi:
+                    writer.close()
+                    writer = None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return records
 
 
 def _safe(text: str) -> str:
@@ -620,11 +672,8 @@ def write_form(region, out_dir: Path, procedure: str, year: int, subject: str, g
                 if len(parts) > 1:
                     sl["part"] = k + 1
                 jobs.append((a, b, sl, fname))
-    records = []
-    for lo, hi, sl, fname in jobs:
-        rel = folder / _safe(fname)
-        records.append(_write_file(out_dir, rel, form, schools, lo, hi, rng, sl))
-    return records
+    jobs = [(lo, hi, sl, folder / _safe(fname)) for lo, hi, sl, fname in jobs if hi > lo]
+    return _write_jobs(out_dir, form, schools, jobs, rng)
 
 
 # ---------------------------------------------------------------------------------------

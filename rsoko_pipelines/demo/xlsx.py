@@ -59,6 +59,18 @@ _STYLES = (
 )
 
 
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)   # fixed member timestamps: same input, same bytes
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    zi = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    zi.compress_type = zipfile.ZIP_DEFLATED
+    # deflate level 1: the attribute is private in Python 3.11/3.12 (public from 3.13)
+    setattr(zi, "compress_level" if hasattr(zi, "compress_level") else "_compresslevel", 1)
+    zi.external_attr = 0o644 << 16
+    return zi
+
+
 @dataclass
 class Sheet:
     """One worksheet: raw rows, then (optionally) a header row and a DataFrame."""
@@ -214,19 +226,156 @@ def _buffer_bytes(arr: pa.Array) -> memoryview:
     return memoryview(data)[start:end]
 
 
-def _data_chunks(df: pd.DataFrame, kinds: list[ColumnKind], first_row: int,
+def render_rows(df: pd.DataFrame, row_numbers: np.ndarray,
+                column_kinds: Mapping[str, ColumnKind] | None = None) -> pa.Array:
+    """The complete ``<row r="…">…</row>`` XML of every row of ``df`` (an arrow string array).
+
+    ``row_numbers`` are the 1-based sheet rows of the DataFrame rows, so one rendering
+    can be sliced into several files (each restarting its numbering). Keep ``df`` under a
+    few hundred thousand rows per call (arrow strings have 32-bit offsets).
+    """
+    n = len(df)
+    if len(row_numbers) != n:
+        raise ValueError("one row number per DataFrame row is needed")
+    if n == 0:
+        return pa.array([], type=pa.string())
+    kinds_map = dict(column_kinds or {})
+    kinds = [kinds_map.get(c) or _default_kind(df[c]) for c in df.columns]
+    rowstr = pc.cast(pa.array(np.asarray(row_numbers, dtype=np.int64)), pa.string())
+    pieces = [pc.binary_join_element_wise('<row r="', rowstr, '">', "")]
+    for j, name in enumerate(df.columns):
+        pieces.append(_column_cells(df.iloc[:, j], col_letter(j), rowstr, kinds[j], str(name)))
+    pieces.append("</row>")
+    rows = pc.binary_join_element_wise(*pieces, "")
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    return rows
+
+
+def _content_types(k: int) -> str:
+    return (_XML_DECL
+            + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT_SHEET}"/>'
+                      for i in range(1, k + 1))
+            + "</Types>")
+
+
+def _check_names(names: Sequence[str]) -> None:
+    for n in names:
+        if not n or len(n) > 31 or any(ch in n for ch in '[]:*?/\\'):
+            raise ValueError(f"invalid sheet name {n!r}")
+    if len({n.lower() for n in names}) != len(names):
+        raise ValueError(f"duplicate sheet names: {list(names)}")
+
+
+class XlsxStreamWriter:
+    """Stream one workbook: the first sheet's data rows arrive as pre-rendered XML.
+
+    ``n_data_rows`` must be known up front (for the sheet's ``<dimension>``); exactly that
+    many rows must be passed to :meth:`write_rendered` before :meth:`close`. Extra sheets
+    (raw rows only) are written after the first one.
+    """
+
+    def __init__(self, path: str | Path, *, header: Sequence[str], n_data_rows: int,
+                 raw_rows: Sequence[Sequence[Any]] = (), sheet_name: str = "Лист1",
+                 extra_sheets: Sequence[Sheet] = (), trailing_empty_rows: int = 0) -> None:
+        names = [sheet_name, *[s.name for s in extra_sheets]]
+        _check_names(names)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(self.path.name + ".part")
+        self._extra = list(extra_sheets)
+        self._trailing = int(trailing_empty_rows)
+        self._width = max([len(r) for r in raw_rows] + [len(header), 1])
+        self._first_data = len(raw_rows) + 2
+        self._expected = int(n_data_rows)
+        self._written = 0
+        last = len(raw_rows) + 1 + self._expected + self._trailing
+        if last > MAX_ROWS:
+            raise ValueError(f"sheet {sheet_name!r} would have {last} rows (> {MAX_ROWS})")
+        if self._width > MAX_COLS:
+            raise ValueError(f"sheet {sheet_name!r} would have {self._width} columns")
+        k = len(names)
+        self._zip = zipfile.ZipFile(self._tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        try:
+            z = self._zip
+            z.writestr(_member("[Content_Types].xml"), _content_types(k))
+            z.writestr(_member("_rels/.rels"), _XML_DECL + f'<Relationships xmlns="{_NS_PKG_REL}">'
+                       f'<Relationship Id="rId1" Type="{_NS_REL}/officeDocument" '
+                       'Target="xl/workbook.xml"/></Relationships>')
+            z.writestr(_member("xl/workbook.xml"), _XML_DECL + f'<workbook xmlns="{_NS_MAIN}" '
+                       f'xmlns:r="{_NS_REL}"><sheets>'
+                       + "".join(f'<sheet name="{_esc_attr(n)}" sheetId="{i}" r:id="rId{i}"/>'
+                                 for i, n in enumerate(names, 1))
+                       + "</sheets></workbook>")
+            z.writestr(_member("xl/_rels/workbook.xml.rels"),
+                       _XML_DECL + f'<Relationships xmlns="{_NS_PKG_REL}">'
+                       + "".join(f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet" '
+                                 f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, k + 1))
+                       + f'<Relationship Id="rId{k + 1}" Type="{_NS_REL}/styles" '
+                       'Target="styles.xml"/></Relationships>')
+            z.writestr(_member("xl/styles.xml"), _STYLES)
+            self._f = z.open(_member("xl/worksheets/sheet1.xml"), "w", force_zip64=True)
+            dim = f"A1:{col_letter(self._width - 1)}{last}"
+            head = [_py_row(i, r) for i, r in enumerate(raw_rows, 1)]
+            head.append(_py_row(len(raw_rows) + 1, list(header)))
+            self._f.write((_XML_DECL + f'<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+                           f'<dimension ref="{dim}"/><sheetData>' + "".join(head)).encode())
+        except BaseException:
+            self.abort()
+            raise
+
+    @property
+    def first_data_row(self) -> int:
+        """The sheet row number of the first data row (rows must be rendered with it)."""
+        return self._first_data
+
+    def write_rendered(self, rows: pa.Array) -> None:
+        """Append rendered rows (from :func:`render_rows`, numbered consecutively)."""
+        if self._written + len(rows) > self._expected:
+            raise ValueError("more data rows than announced")
+        if len(rows):
+            if rows.null_count:
+                rows = pc.fill_null(rows, "")
+            self._f.write(_buffer_bytes(rows))
+        self._written += len(rows)
+
+    def close(self) -> None:
+        if self._written != self._expected:
+            self.abort()
+            raise ValueError(f"{self._written} data rows written, {self._expected} announced")
+        try:
+            row = self._first_data + self._written
+            tail = [_py_row(row + i, [""] * min(self._width, 3)) for i in range(self._trailing)]
+            self._f.write(("".join(tail) + "</sheetData></worksheet>").encode())
+            self._f.close()
+            for i, sheet in enumerate(self._extra, 2):
+                with self._zip.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as f:
+                    _sheet_xml(f, sheet, _CHUNK_ROWS)
+            self._zip.close()
+            self._tmp.replace(self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        try:
+            self._zip.close()
+        except Exception:  # noqa: BLE001 - best effort cleanup
+            pass
+        if self._tmp.exists():
+            self._tmp.unlink()
+
+
+def _data_chunks(df: pd.DataFrame, kinds: Mapping[str, ColumnKind], first_row: int,
                  chunk_rows: int) -> Iterable[memoryview]:
-    letters = [col_letter(i) for i in range(df.shape[1])]
     for lo in range(0, len(df), chunk_rows):
         part = df.iloc[lo:lo + chunk_rows]
-        n = len(part)
-        rowstr = pc.cast(pa.array(np.arange(first_row + lo, first_row + lo + n, dtype=np.int64)),
-                         pa.string())
-        pieces = [pc.binary_join_element_wise('<row r="', rowstr, '">', "")]
-        for j, name in enumerate(part.columns):
-            pieces.append(_column_cells(part.iloc[:, j], letters[j], rowstr, kinds[j], str(name)))
-        pieces.append("</row>")
-        rows = pc.binary_join_element_wise(*pieces, "")
+        rows = render_rows(part, np.arange(first_row + lo, first_row + lo + len(part)), kinds)
         yield _buffer_bytes(rows)
 
 
@@ -259,8 +408,7 @@ def _sheet_xml(f, sheet: Sheet, chunk_rows: int) -> int:
         head.append(_py_row(rownum, header))
     f.write("".join(head).encode())
     if df is not None and n_data:
-        kinds = [sheet.column_kinds.get(c, None) or _default_kind(df[c]) for c in df.columns]
-        for buf in _data_chunks(df, kinds, rownum + 1, chunk_rows):
+        for buf in _data_chunks(df, sheet.column_kinds, rownum + 1, chunk_rows):
             f.write(buf)
         rownum += n_data
     if sheet.trailing_empty_rows:
@@ -268,8 +416,8 @@ def _sheet_xml(f, sheet: Sheet, chunk_rows: int) -> int:
         tail = []
         for _ in range(sheet.trailing_empty_rows):
             rownum += 1
+            # "" is not missing: each becomes an empty inline string, so readers see the rows
             tail.append(_py_row(rownum, [""] * ncols))
-        # "" is not missing: each becomes an empty inline string, so readers see the rows
         f.write("".join(tail).encode())
     f.write(b"</sheetData></worksheet>")
     return rownum
@@ -281,22 +429,10 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *,
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     names = [s.name for s in sheets]
-    for n in names:
-        if not n or len(n) > 31 or any(ch in n for ch in '[]:*?/\\'):
-            raise ValueError(f"invalid sheet name {n!r}")
-    if len({n.lower() for n in names}) != len(names):
-        raise ValueError(f"duplicate sheet names: {names}")
+    _check_names(names)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     k = len(sheets)
-    ct = (_XML_DECL + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-          '<Default Extension="xml" ContentType="application/xml"/>'
-          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-          '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-          + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT_SHEET}"/>'
-                    for i in range(1, k + 1))
-          + "</Types>")
     rels = (_XML_DECL + f'<Relationships xmlns="{_NS_PKG_REL}">'
             f'<Relationship Id="rId1" Type="{_NS_REL}/officeDocument" Target="xl/workbook.xml"/>'
             "</Relationships>")
@@ -312,13 +448,13 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet], *,
     tmp = path.with_name(path.name + ".part")
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            z.writestr("[Content_Types].xml", ct)
-            z.writestr("_rels/.rels", rels)
-            z.writestr("xl/workbook.xml", wb)
-            z.writestr("xl/_rels/workbook.xml.rels", wbrels)
-            z.writestr("xl/styles.xml", _STYLES)
+            z.writestr(_member("[Content_Types].xml"), _content_types(k))
+            z.writestr(_member("_rels/.rels"), rels)
+            z.writestr(_member("xl/workbook.xml"), wb)
+            z.writestr(_member("xl/_rels/workbook.xml.rels"), wbrels)
+            z.writestr(_member("xl/styles.xml"), _STYLES)
             for i, sheet in enumerate(sheets, 1):
-                with z.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as f:
+                with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as f:
                     _sheet_xml(f, sheet, chunk_rows)
         tmp.replace(path)
     finally:

@@ -111,7 +111,7 @@ def ingest_partition(
         if validate:
             from rsoko_pipelines.ingest.validation import validate_parsed
 
-            outcome = validate_parsed(con, source, academic_year, parsed)
+            outcome = validate_parsed(con, source, academic_year, parsed, file_label=rel)
             if not outcome.success:
                 result.files.append(quarantine.quarantine_file(
                     con, settings, path, rel, stat, source, academic_year, file_id,

@@ -170,20 +170,40 @@ def _cheap_batch_fingerprint() -> None:
 
 def _new_batch_definition():
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    # in-memory stores, no (temporary) Data Docs site, no analytics, no progress bars
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False))
+    context = gx.get_context(project_config=config, mode="ephemeral")
     asset = context.data_sources.add_pandas("rsoko_landing").add_dataframe_asset("frame")
     return asset.add_batch_definition_whole_dataframe("whole_frame")
 
 
 # --------------------------------------------------------------------------- frames
-def to_gx_frame(data) -> pd.DataFrame:
-    """A pandas copy of ``data`` (DataFrame or pyarrow Table) with dtypes GX 1.24 validates
-    reliably on pandas 3: text columns as ``object`` of ``str`` (None for missing; GX's type
-    check fails on pandas 3's ``str`` dtype), integers as nullable ``Int*``, Arrow-backed
-    columns converted to their pandas equivalents. Values are never changed."""
+def to_gx_frame(data, object_columns=None, integer_columns=None) -> pd.DataFrame:
+    """A pandas view/copy of ``data`` (DataFrame or pyarrow Table) with dtypes GX 1.24
+    validates correctly and fast on pandas 3 (values are never changed):
+
+    - integer columns without missing values → numpy ``int64`` (GX vectorises range checks
+      only for numpy dtypes; on nullable ``Int*`` it loops in Python); with missing values
+      they stay nullable ``Int*``;
+    - nested Arrow columns (``task_scores`` lists) → their validity (True / None): no
+      expectation looks inside them and converting lists to Python objects is slow;
+    - Arrow-backed numeric/bool columns → their numpy/pandas equivalents;
+    - the text columns in ``object_columns`` (those with a ``str`` type expectation) →
+      ``object`` of ``str`` with None for missing: GX's type-list check does not recognise
+      pandas 3's ``str`` dtype. Other text columns keep their (fast) string dtype;
+    - the columns in ``integer_columns`` (an integer type expectation) that plain pandas
+      turned into ``float64`` because of missing values → nullable ``Int64`` when every
+      value is integral (otherwise they stay float and fail the type check).
+    """
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover
@@ -192,30 +212,48 @@ def to_gx_frame(data) -> pd.DataFrame:
         mapping = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
                    pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
                    pa.bool_(): pd.BooleanDtype()}
-        df = data.to_pandas(types_mapper=mapping.get)
+        nested = [f.name for f in data.schema if pa.types.is_nested(f.type)]
+        flat = data.drop_columns(nested) if nested else data
+        df = flat.to_pandas(types_mapper=mapping.get)
+        for name in nested:   # no expectation looks inside a list column (task_scores):
+            # keep only its presence and validity, converting lists to Python is slow
+            valid = data.column(name).is_valid().to_numpy(zero_copy_only=False)
+            df[name] = pd.Series(valid, index=df.index).where(valid, None).astype(object)
+        df = df[[f.name for f in data.schema]]
     elif isinstance(data, pd.DataFrame):
         df = data.copy(deep=False)
     else:
         raise TypeError(f"expected a pandas DataFrame or a pyarrow Table, got {type(data)!r}")
+    object_columns = set(object_columns or ())
+    integer_columns = set(integer_columns or ())
     for col in df.columns:
-        dtype = df[col].dtype
-        if isinstance(dtype, pd.StringDtype) or (
-                isinstance(dtype, pd.ArrowDtype) and pa is not None
-                and (pa.types.is_string(dtype.pyarrow_dtype)
-                     or pa.types.is_large_string(dtype.pyarrow_dtype))):
-            s = df[col].astype(object)
-            df[col] = s.where(df[col].notna(), None)
-        elif isinstance(dtype, pd.ArrowDtype):
+        series = df[col]
+        dtype = series.dtype
+        if col in integer_columns and pd.api.types.is_float_dtype(dtype) \
+                and not isinstance(dtype, pd.ArrowDtype):
+            values = series.dropna()
+            if bool((values == values.round()).all()):
+                series = series.astype("Int64")
+                dtype = series.dtype
+        if isinstance(dtype, pd.ArrowDtype):
             at = dtype.pyarrow_dtype
             if pa.types.is_integer(at):
-                df[col] = df[col].astype(f"Int{at.bit_width}" if pa.types.is_signed_integer(at)
-                                         else f"UInt{at.bit_width}")
+                series = series.astype("Int64")
             elif pa.types.is_floating(at):
-                df[col] = df[col].astype("float64")
+                series = series.astype("float64")
             elif pa.types.is_boolean(at):
-                df[col] = df[col].astype("boolean")
-            else:
-                df[col] = df[col].astype(object)
+                series = series.astype("boolean")
+            elif not (pa.types.is_string(at) or pa.types.is_large_string(at)):
+                series = series.astype(object)
+            dtype = series.dtype
+        if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.ArrowDtype):
+            if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not series.hasnans:
+                series = series.astype("int64")
+        elif col in object_columns and (isinstance(dtype, (pd.StringDtype, pd.ArrowDtype))):
+            obj = series.astype(object)
+            series = obj.where(series.notna(), None)
+        if series is not df[col]:
+            df[col] = series
     return df
 
 
@@ -239,7 +277,13 @@ def validate_frame(source: str, df, context_tables: Mapping | None = None, *,
     configure_gx_environment()
     started = time.perf_counter()
     document = load_suite_document(source)
-    frame = to_gx_frame(df)
+    type_lists = {e["kwargs"].get("column"): e["kwargs"].get("type_list") or []
+                  for e in document["expectations"]
+                  if e["type"] == "expect_column_values_to_be_in_type_list"}
+    frame = to_gx_frame(
+        df, object_columns=[c for c, tl in type_lists.items() if "str" in tl],
+        integer_columns=[c for c, tl in type_lists.items()
+                         if "int64" in tl and "float64" not in tl])
     frame, notes = add_derived_columns(source, frame, context_tables)
     present = set(frame.columns)
 

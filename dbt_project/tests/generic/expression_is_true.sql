@@ -4,7 +4,7 @@
             arguments:
               expression: "points <= max_points"
 -#}
-{% test expression_is_true(model, expression) %}
+{% test expression_is_true(model, expression, column_name=none) %}
 select *
 from {{ model }}
 where not ({{ expression }})

@@ -1,0 +1,120 @@
+"""dbt models as Dagster assets: one lineage graph raw/<source> → staging → intermediate →
+core, partitioned by academic year, dbt tests as asset checks.
+
+- `build_dbt_assets()`: the staging/intermediate/core models (marts are another
+  @dbt_assets, added by the marts work), partitioned by `ACADEMIC_YEARS`; a run passes the
+  partition as the dbt var `rsoko:academic_year` (rsoko_pipelines.dbt_args), so incremental
+  tables rewrite only that year; run config `full_refresh: true` rebuilds every year.
+- `build_reference_assets()`: the reference seeds (not partitioned).
+Both run in the `duckdb_writer` pool: DuckDB has one writer.
+Nothing heavy happens at import; the manifest is prepared when the builders are called
+(i.e. when the Definitions load).
+"""
+
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from rsoko_pipelines.dbt_args import dbt_cli_args
+from rsoko_pipelines.partitions import ACADEMIC_YEARS, WAREHOUSE_POOL
+
+MODEL_LAYERS = ("staging", "intermediate", "core")
+MODELS_SELECT = " ".join(f"path:models/{layer}" for layer in MODEL_LAYERS)
+SEEDS_SELECT = "resource_type:seed"
+
+
+class RsokoDbtTranslator(DagsterDbtTranslator):
+    """Keys: sources → their meta.dagster.asset_key (raw/<source>; vpr_tasks belongs to
+    raw/vpr), models → <layer>/<model> (layer = folder under models/), seeds →
+    reference/<seed>. Groups: the layer (staging, intermediate, core), `reference` for seeds."""
+
+    def __init__(self):
+        super().__init__(settings=DagsterDbtTranslatorSettings(
+            enable_asset_checks=True,
+            enable_duplicate_source_asset_keys=True,   # raw.vpr and raw.vpr_tasks → raw/vpr
+            enable_code_references=False,
+        ))
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn") or []
+        if props["resource_type"] == "seed":
+            return "reference"
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        props = dbt_resource_props
+        if props["resource_type"] == "source":
+            key = (props.get("meta") or {}).get("dagster", {}).get("asset_key")
+            return dg.AssetKey(key) if key else dg.AssetKey(["raw", props["name"]])
+        return dg.AssetKey([self._layer(props), props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self._layer(dbt_resource_props)
+
+
+class DbtRunConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild every table from scratch, every academic year (schema changes of incremental
+    tables, or a year removed from the landing)."""
+
+
+def _invoke(context: dg.AssetExecutionContext, dbt: DbtCliResource, academic_year,
+            full_refresh: bool):
+    from rsoko_pipelines.resources.dbt import warehouse_env
+
+    warehouse_env()
+    args = dbt_cli_args("build", academic_year=academic_year, full_refresh=full_refresh)
+    context.log.info(f"dbt {' '.join(args)}")
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+
+
+def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
+                     name: str = "rsoko_dbt_models") -> dg.AssetsDefinition:
+    from rsoko_pipelines.resources.dbt import dbt_project
+
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=select,
+        exclude=exclude,
+        name=name,
+        partitions_def=ACADEMIC_YEARS,
+        dagster_dbt_translator=RsokoDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
+    )
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        yield from _invoke(context, dbt, context.partition_key, config.full_refresh)
+
+    return _models
+
+
+def build_reference_assets(name: str = "rsoko_dbt_reference") -> dg.AssetsDefinition:
+    from rsoko_pipelines.resources.dbt import dbt_project
+
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=SEEDS_SELECT,
+        name=name,
+        dagster_dbt_translator=RsokoDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def _reference(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                   config: DbtRunConfig):
+        yield from _invoke(context, dbt, None, config.full_refresh)
+
+    return _reference
+
+
+def build_all_dbt_assets() -> list[dg.AssetsDefinition]:
+    return [build_reference_assets(), build_dbt_assets()]

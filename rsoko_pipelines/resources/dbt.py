@@ -1,0 +1,61 @@
+"""The dbt project and CLI resource. Nothing happens at import: the DbtProject (and the
+`dbt parse` that produces target/manifest.json) is built on first call and cached."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from rsoko_pipelines.settings import DBT_PROJECT_DIR
+
+# every file whose change makes the manifest stale
+_PROJECT_GLOBS = ("dbt_project.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*.yml",
+                  "seeds/**/*.csv", "snapshots/**/*", "analyses/**/*")
+
+
+def dbt_executable() -> str:
+    """The venv's dbt, next to the running interpreter (never a dbt found on PATH)."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def _manifest_is_stale(project) -> bool:
+    manifest = Path(project.manifest_path)
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    root = Path(project.project_dir)
+    return any(p.stat().st_mtime > built for pattern in _PROJECT_GLOBS
+               for p in root.glob(pattern) if p.is_file())
+
+
+@lru_cache(maxsize=1)
+def dbt_project():
+    """The rsoko dbt project with an up-to-date manifest.
+
+    `prepare_if_dev()` runs `dbt parse` under `dagster dev`; outside it (tests, `dagster
+    asset materialize`, the nightly command) a missing or stale manifest is prepared too, so
+    loading the Definitions always sees the models as they are on disk."""
+    from dagster_dbt import DbtProject
+
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    if _manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project
+
+
+def warehouse_env() -> None:
+    """profiles.yml reads RSOKO_WAREHOUSE; default it from the settings (RSOKO_DATA_DIR) so
+    dbt writes the same warehouse the ingest writes."""
+    from rsoko_pipelines.settings import Settings
+
+    os.environ.setdefault("RSOKO_WAREHOUSE", str(Settings.from_env().warehouse_path))
+
+
+def dbt_resource():
+    """The DbtCliResource for the `dbt` resource key."""
+    from dagster_dbt import DbtCliResource
+
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
