@@ -18,7 +18,8 @@ def materialize_partition(context, source: str, academic_year: int) -> dg.Materi
     settings = Settings.from_env().ensure_dirs()
     pseudonymizer = Pseudonymizer.from_env(settings.secrets_dir)
     with writer(settings.warehouse_path) as con:
-        result = ingest_partition(con, settings, source, academic_year, pseudonymizer)
+        result = ingest_partition(con, settings, source, academic_year, pseudonymizer,
+                                  log=context.log.info)
         for f in result.quarantined:
             context.log.error(f"Quarantined {f.message}  Report: {f.report_path}")
         metadata = partition_metadata(con, result)

@@ -130,8 +130,10 @@ def test_reorganised_school_rolls_up_transitively(con):
                      "ORDER BY 1") == [
         {"school_code": "070004", "current_school_code": "070003", "rollup_depth": 2},
         {"school_code": "070005", "current_school_code": "070003", "rollup_depth": 1}]
-    assert con.execute("SELECT school_code, current_school_code FROM core.fct_assessment_result "
-                       "WHERE participant_key = 'Q1'").fetchall() == [("070004", "070003")]
+    assert con.execute("SELECT f.school_code, d.current_school_code "
+                       "FROM core.fct_assessment_result f JOIN core.dim_school d "
+                       "USING (academic_year, school_code) "
+                       "WHERE f.participant_key = 'Q1'").fetchall() == [("070004", "070003")]
 
 
 def test_vpr_tasks_unnested(con):

@@ -25,7 +25,7 @@ works as (
 
 schools as (
 
-    select academic_year, school_code, msu_code, current_school_code
+    select academic_year, school_code, msu_code
     from {{ ref('dim_school') }}
 
 ),
@@ -139,7 +139,6 @@ final as (
         unioned.grade::integer                             as grade,
         unioned.source_subject_code::varchar               as source_subject_code,
         unioned.school_code::varchar                       as school_code,
-        schools.current_school_code::varchar               as current_school_code,
         schools.msu_code::varchar                          as msu_code,
         unioned.participant_key::varchar                   as participant_key,
         unioned.participant_code::varchar                  as participant_code,

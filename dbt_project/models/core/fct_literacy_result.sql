@@ -16,7 +16,7 @@ with literacy as (
 
 schools as (
 
-    select academic_year, school_code, msu_code, current_school_code
+    select academic_year, school_code, msu_code
     from {{ ref('dim_school') }}
 
 ),
@@ -27,7 +27,6 @@ final as (
         {{ result_id("'literacy'") }}::varchar                  as literacy_result_id,
         literacy.academic_year::integer                          as academic_year,
         literacy.school_code::varchar                            as school_code,
-        schools.current_school_code::varchar                     as current_school_code,
         schools.msu_code::varchar                                as msu_code,
         literacy.participant_code::varchar                       as participant_code,
         literacy.grade::integer                                  as grade,

@@ -16,7 +16,7 @@ with olympiad as (
 
 schools as (
 
-    select academic_year, school_code, msu_code, current_school_code
+    select academic_year, school_code, msu_code
     from {{ ref('dim_school') }}
 
 ),
@@ -32,7 +32,6 @@ final as (
         olympiad.subject_name::varchar                          as subject_name,
         olympiad.subject_code::varchar                          as subject_code,
         olympiad.school_code::varchar                           as school_code,
-        schools.current_school_code::varchar                    as current_school_code,
         schools.msu_code::varchar                               as msu_code,
         olympiad.participant_id::varchar                        as participant_id,
         olympiad.grade::integer                                 as grade,
