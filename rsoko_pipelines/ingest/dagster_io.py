@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from rsoko_pipelines.ingest.landing import PartitionIngest, ingest_partition
-from rsoko_pipelines.ingest.warehouse import writer
+from rsoko_pipelines.ingest.warehouse import first_row, writer
 from rsoko_pipelines.settings import Settings
 
 CHECK_NAME = "great_expectations"
@@ -46,8 +46,8 @@ def partition_metadata(con, result: PartitionIngest) -> dict:
     rows_in_partition = 0
     schema = None
     if source in tables:
-        rows_in_partition = con.execute(
-            f"SELECT count(*) FROM raw.{source} WHERE academic_year = ?", [year]).fetchone()[0]
+        rows_in_partition = first_row(
+            con, f"SELECT count(*) FROM raw.{source} WHERE academic_year = ?", [year])[0]
         columns = con.execute(
             "SELECT column_name, data_type, coalesce(comment, '') FROM duckdb_columns() "
             "WHERE schema_name='raw' AND table_name=? ORDER BY column_index", [source]).fetchall()

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from rsoko_pipelines.ingest import quarantine, registry
+from rsoko_pipelines.ingest.warehouse import first_row
 from rsoko_pipelines.settings import Settings
 
 
@@ -128,9 +129,9 @@ def _new_files(con, settings, source, academic_year, result) -> list[_Candidate]
     for path in inbox_files(settings, source, academic_year):
         rel = path.relative_to(settings.inbox_dir).as_posix()
         stat = path.stat()
-        seen = con.execute(
-            "SELECT file_id FROM raw._file_sightings WHERE inbox_path=? AND size_bytes=? "
-            "AND mtime_ns=?", [rel, stat.st_size, stat.st_mtime_ns]).fetchone()
+        seen = first_row(
+            con, "SELECT file_id FROM raw._file_sightings WHERE inbox_path=? AND size_bytes=? "
+            "AND mtime_ns=?", [rel, stat.st_size, stat.st_mtime_ns])
         if seen:
             result.files.append(FileOutcome(rel, "unchanged", seen[0]))
             continue

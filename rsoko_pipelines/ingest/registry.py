@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from rsoko_pipelines.ingest.warehouse import first_row
+
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw._file_registry (
@@ -63,20 +65,7 @@ class Seen:
     status: str
 
 
-def known_by_stat(con: duckdb.DuckDBPyConnection, inbox_path: str, size: int,
-                  mtime_ns: int) -> Seen | None:
-    """A file whose path, size and mtime match a registered one is not hashed again:
-    this keeps a night with nothing new fast."""
-    row = con.execute(
-        "SELECT file_id, status FROM raw._file_registry "
-        "WHERE inbox_path = ? AND size_bytes = ? AND mtime_ns = ? LIMIT 1",
-        [inbox_path, size, mtime_ns],
-    ).fetchone()
-    return Seen(*row) if row else None
-
-
 def known_by_id(con: duckdb.DuckDBPyConnection, file_id: str) -> Seen | None:
-    row = con.execute(
-        "SELECT file_id, status FROM raw._file_registry WHERE file_id = ?", [file_id]
-    ).fetchone()
+    row = first_row(
+        con, "SELECT file_id, status FROM raw._file_registry WHERE file_id = ?", [file_id])
     return Seen(*row) if row else None

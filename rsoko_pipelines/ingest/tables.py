@@ -6,11 +6,13 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from rsoko_pipelines.ingest.warehouse import first_row
+
 def ensure_landing_table(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    exists = con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE schema_name='raw' AND table_name=?", [table_name]
-    ).fetchone()
+    exists = first_row(
+        con, "SELECT 1 FROM duckdb_tables() WHERE schema_name='raw' AND table_name=?",
+        [table_name])
     if not exists:
         con.register("_template", table.slice(0, 0))
         con.execute(f"CREATE TABLE raw.{table_name} AS SELECT * FROM _template")

@@ -33,3 +33,10 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first row of a query, or None. Fetches the whole result: DuckDB 2.0 refuses
+    further work on a connection whose previous result was only partly fetched."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
