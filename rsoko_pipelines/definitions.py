@@ -8,6 +8,17 @@ import dagster as dg
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    from rsoko_pipelines.assets.dbt import build_all_dbt_assets
     from rsoko_pipelines.assets.raw import build_raw_assets
+    from rsoko_pipelines.jobs import nightly_job, reference_job
+    from rsoko_pipelines.resources.dbt import dbt_resource
 
-    return dg.Definitions(assets=[*build_raw_assets()])
+    file_registry = dg.AssetSpec(
+        ["raw", "file_registry"], group_name="raw", kinds={"duckdb"},
+        description="raw._file_registry: every extract file seen (sha256, slice, rows, "
+                    "status); written by the raw landing assets.")
+    return dg.Definitions(
+        assets=[*build_raw_assets(), file_registry, *build_all_dbt_assets()],
+        jobs=[reference_job, nightly_job],
+        resources={"dbt": dbt_resource()},
+    )

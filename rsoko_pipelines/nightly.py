@@ -62,10 +62,13 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(ACADEMIC_YEARS.name, years)
     definitions = load_defs()
-    job = definitions.resolve_implicit_global_asset_job_def()
+    console.rule("reference data")
+    runs = [(None, definitions.resolve_job_def("reference_data"))]
+    runs += [(year, definitions.resolve_job_def("nightly_load")) for year in years]
     failed = False
-    for year in years:
-        console.rule(f"academic year {year}")
+    for year, job in runs:
+        if year is not None:
+            console.rule(f"academic year {year}")
         result = job.execute_in_process(instance=instance, partition_key=year,
                                         raise_on_error=False)
         failed |= not result.success
