@@ -1,0 +1,65 @@
+{#-
+  Helpers shared by every mart (models/marts).
+
+  Small-cell suppression (marts.md «Small cells»): where a group has fewer participants than
+  the dbt var `rsoko:min_cell_size` (default 5), every rate and mean of the row is NULL and
+  `is_suppressed` is true; counts stay.
+    marts_min_cell_size()            the var as an int (validated)
+    marts_suppress(n, expr)          expr, or NULL when n < min_cell_size (or n is NULL)
+    marts_is_suppressed(n)           true when n < min_cell_size (or n is NULL)
+
+  Territory levels (region / municipality / school) from participant-level rows in one
+  GROUP BY GROUPING SETS, so every level is computed from the same rows and never as an
+  average of averages:
+    marts_level_grouping_sets(keys)  `grouping sets ((keys), (keys, msu_code),
+                                      (keys, msu_code, school_code))`
+    marts_level_columns()            level, municipality_code, school_code (NULL above
+                                      their level)
+-#}
+
+{% macro marts_min_cell_size() -%}
+    {%- set n = var('rsoko:min_cell_size', 5) | string | trim -%}
+    {%- if not n.isdigit() or n | int < 1 -%}
+        {{ exceptions.raise_compiler_error("var rsoko:min_cell_size must be a positive integer, got: " ~ n) }}
+    {%- endif -%}
+    {{- n | int -}}
+{%- endmacro %}
+
+{% macro marts_suppress(n, expr) -%}
+    (case when coalesce({{ n }}, 0) >= {{ marts_min_cell_size() }} then {{ expr }} end)
+{%- endmacro %}
+
+{% macro marts_is_suppressed(n) -%}
+    (coalesce({{ n }}, 0) < {{ marts_min_cell_size() }})
+{%- endmacro %}
+
+{#- 100 × numerator / denominator as DOUBLE; NULL when the denominator is 0 or NULL. -#}
+{% macro marts_pct(numerator, denominator) -%}
+    (100.0 * ({{ numerator }}) / nullif({{ denominator }}, 0))::double
+{%- endmacro %}
+
+{% macro marts_level_grouping_sets(keys, msu='msu_code', school='school_code') -%}
+    {%- set k = keys | join(', ') -%}
+    grouping sets (
+        ({{ k }}),
+        ({{ k }}{{ ', ' if k }}{{ msu }}),
+        ({{ k }}{{ ', ' if k }}{{ msu }}, {{ school }})
+    )
+{%- endmacro %}
+
+{% macro marts_level_columns(msu='msu_code', school='school_code') -%}
+    (case when grouping({{ school }}) = 0 then 'school'
+          when grouping({{ msu }}) = 0 then 'municipality'
+          else 'region' end)::varchar                         as level,
+    {{ msu }}::varchar                                         as municipality_code,
+    {{ school }}::varchar                                      as school_code
+{%- endmacro %}
+
+{#- The territory names of a levelled row `t` (municipality_code, school_code, academic_year). -#}
+{% macro marts_territory_names(t='agg') -%}
+    (select m.msu_name from {{ ref('dim_municipality') }} as m
+      where m.msu_code = {{ t }}.municipality_code)::varchar                  as municipality_name,
+    (select s.school_name from {{ ref('dim_school') }} as s
+      where s.academic_year = {{ t }}.academic_year
+        and s.school_code = {{ t }}.school_code)::varchar                      as school_name
+{%- endmacro %}

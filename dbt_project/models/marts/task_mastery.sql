@@ -1,0 +1,76 @@
+{{ config(materialized='table', schema='marts') }}
+
+-- Task mastery per academic_year × level × territory × procedure × subject × grade × task,
+-- from the task cells of the results of record (core.fct_task_score): ВПР/РПР task columns,
+-- ЕГЭ/ОГЭ/ГВЭ short- and extended-answer strings. Not attempted (X) = 0 points; not
+-- assessed ('-', empty) is excluded. is_deficit: Б tasks < 57 %, П/В tasks < 28.5 % (ФИОКО
+-- rule of thumb); ГИА tasks have no level, so is_deficit is NULL for them.
+
+with tasks as (
+
+    select
+        t.academic_year, t.procedure, t.subject_code, t.grade, t.task_order, t.task,
+        t.task_level, t.max_points, t.points, t.school_code, d.msu_code
+    from {{ ref('fct_task_score') }} as t
+    join {{ ref('dim_school') }} as d
+        on d.academic_year = t.academic_year and d.school_code = t.school_code
+    where t.is_result_of_record
+      and t.points is not null          -- not assessed ('-', empty cell): excluded
+
+),
+
+agg as (
+
+    select
+        academic_year,
+        {{ marts_level_columns() }},
+        procedure,
+        subject_code,
+        grade,
+        task_order,
+        task,
+        max(task_level)                   as task_level,
+        max(max_points)                   as max_points,
+        count(*)                          as participants,
+        avg(points)                       as mean_points
+    from tasks
+    group by {{ marts_level_grouping_sets(['academic_year', 'procedure', 'subject_code', 'grade',
+                                           'task_order', 'task']) }}
+
+),
+
+final as (
+
+    select
+        agg.academic_year::integer                                            as academic_year,
+        {{ academic_year_label('agg.academic_year') }}::varchar               as academic_year_label,
+        agg.level,
+        agg.municipality_code,
+        agg.school_code,
+        {{ marts_territory_names('agg') }},
+        agg.procedure::varchar                                                as procedure,
+        p.procedure_name_ru::varchar                                          as procedure_name,
+        agg.subject_code::varchar                                             as subject_code,
+        s.subject_name_ru::varchar                                            as subject_name,
+        agg.grade::integer                                                    as grade,
+        agg.task::varchar                                                     as task,
+        agg.task_order::integer                                               as task_order,
+        agg.task_level::varchar                                               as task_level,
+        agg.max_points::integer                                               as max_points,
+        agg.participants::bigint                                              as participants,
+        {{ marts_suppress('agg.participants', 'agg.mean_points') }}::double   as mean_points,
+        {{ marts_suppress('agg.participants', marts_pct('agg.mean_points', 'agg.max_points')) }}::double
+                                                                              as pct_mastered,
+        {{ marts_suppress('agg.participants', "case agg.task_level
+            when 'Б' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 57
+            when 'П' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5
+            when 'В' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5 end") }}::boolean
+                                                                              as is_deficit,
+        {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed
+    from agg
+    left join {{ ref('dim_procedure') }} as p on p.procedure = agg.procedure
+    left join {{ ref('dim_subject') }} as s on s.subject_code = agg.subject_code
+
+)
+
+select * from final

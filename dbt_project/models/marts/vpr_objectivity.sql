@@ -1,0 +1,144 @@
+{{ config(materialized='table', schema='marts') }}
+
+-- Markers of non-objective ВПР results per academic_year × school × subject × grade
+-- (ВПР only, results of record). Region distributions (the 90th percentile of pct_raised,
+-- the mean and SD of school means for z_vs_region) are taken over every school with results
+-- for that year × subject × grade, suppressed or not (a suppressed school's values are not
+-- exposed, but it is part of the region). Markers are computed only where participants ≥ 10
+-- (and the row is not suppressed); elsewhere they are NULL and is_flagged is false.
+
+with works as (
+
+    select
+        r.academic_year, r.subject_code, r.grade, r.school_code, r.msu_code,
+        r.primary_score, r.mark, r.journal_mark
+    from {{ ref('fct_assessment_result') }} as r
+    where r.procedure = 'VPR' and r.is_result_of_record
+
+),
+
+boundary as (
+
+    select academic_year, subject_code, grade, min_primary_score as b
+    from {{ ref('ref_mark_boundaries') }}
+    where procedure = 'VPR' and mark = 3
+
+),
+
+per_school as (
+
+    select
+        works.academic_year, works.subject_code, works.grade, works.school_code,
+        any_value(works.msu_code)                                             as msu_code,
+        count(*)                                                              as participants,
+        count(works.journal_mark)                                             as n_with_journal_mark,
+        count(*) filter (where works.journal_mark is not null and works.mark < works.journal_mark) as n_lowered,
+        count(*) filter (where works.journal_mark is not null and works.mark = works.journal_mark) as n_confirmed,
+        count(*) filter (where works.journal_mark is not null and works.mark > works.journal_mark) as n_raised,
+        count(*) filter (where abs(works.mark - works.journal_mark) >= 2)    as n_gap_2plus,
+        any_value(boundary.b)                                                 as boundary_score,
+        count(*) filter (where works.primary_score = boundary.b)              as n_at_boundary,
+        count(*) filter (where works.primary_score = boundary.b - 1)          as n_at_boundary_1,
+        count(*) filter (where works.primary_score = boundary.b - 2)          as n_at_boundary_2,
+        avg(works.primary_score)                                              as mean_primary_score
+    from works
+    left join boundary
+        on  boundary.academic_year = works.academic_year
+        and boundary.subject_code = works.subject_code
+        and boundary.grade = works.grade
+    group by works.academic_year, works.subject_code, works.grade, works.school_code
+
+),
+
+rates as (
+
+    select
+        per_school.*,
+        {{ marts_pct('n_lowered', 'n_with_journal_mark') }}                  as pct_lowered,
+        {{ marts_pct('n_confirmed', 'n_with_journal_mark') }}                as pct_confirmed,
+        {{ marts_pct('n_raised', 'n_with_journal_mark') }}                   as pct_raised,
+        {{ marts_pct('n_gap_2plus', 'n_with_journal_mark') }}                as pct_gap_2plus,
+        case when boundary_score is not null then
+            (n_at_boundary + 1)::double / ((n_at_boundary_1 + n_at_boundary_2) / 2.0 + 1)
+        end                                                                   as boundary_peak_ratio
+    from per_school
+
+),
+
+region as (
+
+    select
+        rates.*,
+        quantile_cont(pct_raised, 0.9) over w                                 as region_p90_pct_raised,
+        avg(mean_primary_score) over w                                        as region_mean_of_school_means,
+        stddev_samp(mean_primary_score) over w                                as region_sd_of_school_means,
+        (mean_primary_score - avg(mean_primary_score) over w)
+            / nullif(stddev_samp(mean_primary_score) over w, 0)               as z_vs_region
+    from rates
+    window w as (partition by academic_year, subject_code, grade)
+
+),
+
+markers as (
+
+    select
+        region.*,
+        d.is_advanced,
+        (participants >= 10 and not {{ marts_is_suppressed('participants') }}) as markers_computed,
+        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
+            coalesce(pct_raised > region_p90_pct_raised, false) end           as marker_raised,
+        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
+            coalesce(boundary_peak_ratio >= 3, false) end                     as marker_boundary,
+        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
+            coalesce(z_vs_region >= 2 and not coalesce(d.is_advanced, false), false) end
+                                                                              as marker_high_vs_region
+    from region
+    left join {{ ref('dim_school') }} as d
+        on d.academic_year = region.academic_year and d.school_code = region.school_code
+
+),
+
+final as (
+
+    select
+        m.academic_year::integer                                              as academic_year,
+        {{ academic_year_label('m.academic_year') }}::varchar                 as academic_year_label,
+        'VPR'::varchar                                                        as procedure,
+        p.procedure_name_ru::varchar                                          as procedure_name,
+        m.msu_code::varchar                                                   as municipality_code,
+        m.school_code::varchar                                                as school_code,
+        d.school_name::varchar                                                as school_name,
+        d.school_kind::varchar                                                as school_kind,
+        m.subject_code::varchar                                               as subject_code,
+        s.subject_name_ru::varchar                                            as subject_name,
+        m.grade::integer                                                      as grade,
+        m.participants::bigint                                                as participants,
+        m.n_with_journal_mark::bigint                                         as n_with_journal_mark,
+        {{ marts_suppress('m.participants', 'm.pct_lowered') }}::double       as pct_lowered,
+        {{ marts_suppress('m.participants', 'm.pct_confirmed') }}::double     as pct_confirmed,
+        {{ marts_suppress('m.participants', 'm.pct_raised') }}::double        as pct_raised,
+        {{ marts_suppress('m.participants', 'm.pct_gap_2plus') }}::double     as pct_gap_2plus,
+        m.boundary_score::integer                                             as boundary_score,
+        {{ marts_suppress('m.participants', 'm.boundary_peak_ratio') }}::double as boundary_peak_ratio,
+        {{ marts_suppress('m.participants', 'm.mean_primary_score') }}::double  as mean_primary_score,
+        {{ marts_suppress('m.participants', 'm.z_vs_region') }}::double       as z_vs_region,
+        m.region_p90_pct_raised::double                                       as region_p90_pct_raised,
+        m.region_mean_of_school_means::double                                 as region_mean_of_school_means,
+        m.region_sd_of_school_means::double                                   as region_sd_of_school_means,
+        m.marker_raised::boolean                                              as marker_raised,
+        m.marker_boundary::boolean                                            as marker_boundary,
+        m.marker_high_vs_region::boolean                                      as marker_high_vs_region,
+        (case when m.markers_computed then m.marker_raised::int + m.marker_boundary::int
+              + m.marker_high_vs_region::int end)::integer                    as n_markers,
+        coalesce(m.markers_computed and (m.marker_raised::int + m.marker_boundary::int
+              + m.marker_high_vs_region::int) >= 2, false)::boolean           as is_flagged,
+        {{ marts_is_suppressed('m.participants') }}::boolean                  as is_suppressed
+    from markers as m
+    left join {{ ref('dim_school') }} as d
+        on d.academic_year = m.academic_year and d.school_code = m.school_code
+    left join {{ ref('dim_procedure') }} as p on p.procedure = 'VPR'
+    left join {{ ref('dim_subject') }} as s on s.subject_code = m.subject_code
+
+)
+
+select * from final
