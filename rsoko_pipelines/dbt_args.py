@@ -20,11 +20,14 @@ def dbt_cli_args(
     full_refresh: bool = False,
     select: str | Sequence[str] | None = None,
     exclude: str | Sequence[str] | None = None,
+    indirect_selection: str | None = None,
 ) -> list[str]:
     """`["build", "--vars", '{"rsoko:academic_year": 2025}', "--full-refresh"]` and the like.
 
     academic_year: the partition key (int or its string form) or None for every year.
     select/exclude: a dbt selection string or a sequence of selectors (space-joined).
+    indirect_selection: `cautious` runs only the tests whose parents are all selected (a
+    seeds-only build must not run a test that also reads a model not built yet).
     """
     if command not in COMMANDS:
         raise ValueError(f"unsupported dbt command {command!r}; one of {sorted(COMMANDS)}")
@@ -38,6 +41,10 @@ def dbt_cli_args(
         if command not in ("build", "run", "seed"):
             raise ValueError(f"--full-refresh does not apply to dbt {command}")
         args.append("--full-refresh")
+    if indirect_selection:
+        if indirect_selection not in ("eager", "cautious", "buildable", "empty"):
+            raise ValueError(f"unknown indirect selection {indirect_selection!r}")
+        args += ["--indirect-selection", indirect_selection]
     for flag, value in (("--select", select), ("--exclude", exclude)):
         if value:
             joined = value if isinstance(value, str) else " ".join(v for v in value if v)

@@ -7,6 +7,7 @@ every run and check shows up there. One run per academic-year partition, in-proc
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 from rich.console import Console
@@ -26,11 +27,54 @@ concurrency:
 """
 
 
+# The console shows our INFO progress lines, not Dagster's DEBUG step events (they are all
+# in the run's event log, visible in the UI).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def prepare_dagster_home(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text(LOCAL_DAGSTER_YAML, encoding="utf-8")
+
+
+PID_TAG = "rsoko/pid"
+HOST_TAG = "rsoko/host"
+
+
+def _run_tags() -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def release_dead_runs(instance) -> list[str]:
+    """Runs of `rsoko nightly` whose process died (killed, machine crash) stay STARTED and
+    keep their `duckdb_writer` pool slot forever, blocking every later run. Mark them failed
+    and free their slots — only runs started on this host by a process that no longer
+    exists; a live concurrent run is left alone (its DuckDB lock protects the warehouse)."""
+    import dagster as dg
+
+    released = []
+    runs = instance.get_runs(filters=dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]))
+    for run in runs:
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if not pid or host != socket.gethostname() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"process {pid} is gone (killed or crashed)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ensure_demo_inbox(settings: Settings, tier: str, seed: int) -> None:
@@ -60,6 +104,9 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
                       "folders: nothing to load.[/yellow]")
         return 0
     instance = dg.DagsterInstance.get()
+    for run_id in release_dead_runs(instance):
+        console.print(f"[yellow]Released run {run_id}: its process died; "
+                      "it was marked failed and its warehouse slot freed.[/yellow]")
     instance.add_dynamic_partitions(ACADEMIC_YEARS.name, years)
     definitions = load_defs()
     console.rule("reference data")
@@ -70,6 +117,7 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
         if year is not None:
             console.rule(f"academic year {year}")
         result = job.execute_in_process(instance=instance, partition_key=year,
+                                        run_config=QUIET_CONSOLE, tags=_run_tags(),
                                         raise_on_error=False)
         failed |= not result.success
         for check in result.get_asset_check_evaluations():

@@ -67,7 +67,8 @@ def _invoke(context: dg.AssetExecutionContext, dbt: DbtCliResource, academic_yea
     from rsoko_pipelines.resources.dbt import warehouse_env
 
     warehouse_env()
-    args = dbt_cli_args("build", academic_year=academic_year, full_refresh=full_refresh)
+    args = dbt_cli_args("build", academic_year=academic_year, full_refresh=full_refresh,
+                        indirect_selection="cautious")
     context.log.info(f"dbt {' '.join(args)}")
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()

@@ -54,3 +54,14 @@ def test_pure():
     a = dbt_cli_args("build", academic_year=2025, full_refresh=True, select="x")
     b = dbt_cli_args("build", academic_year=2025, full_refresh=True, select="x")
     assert a == b and a is not b
+
+
+def test_indirect_selection_is_passed_and_checked():
+    from rsoko_pipelines.dbt_args import dbt_cli_args
+
+    assert dbt_cli_args("build", indirect_selection="cautious") == [
+        "build", "--indirect-selection", "cautious"]
+    import pytest
+
+    with pytest.raises(ValueError):
+        dbt_cli_args("build", indirect_selection="careful")

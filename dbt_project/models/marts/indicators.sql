@@ -113,7 +113,10 @@ school_shares as (
         count(*) filter (where lr.was_low_results_last_year)                                  as was_low,
         count(*) filter (where lr.was_low_results_last_year and not lr.is_low_results)        as exited_low,
         count(*) filter (where lr.results_group is not null)                                  as grouped,
-        count(*) filter (where lr.results_group = 'резильентная')                             as resilient
+        count(*) filter (where lr.results_group = 'резильентная')                             as resilient,
+        -- LOW_RESULTS_EXIT_PCT needs the previous year in the mart
+        bool_or(lr.academic_year - 1 in (select academic_year from {{ ref('low_results_schools') }}))
+                                                                                              as has_previous_year
     from {{ ref('low_results_schools') }} as lr
     group by grouping sets ((lr.academic_year), (lr.academic_year, lr.municipality_code))
 
@@ -139,10 +142,9 @@ deficit_tasks as (
     select
         academic_year, level, municipality_code, null::varchar as school_code,
         count(*) filter (where is_deficit)                                                    as deficit,
-        count(*)                                                                              as tasks
+        count(*) filter (where is_deficit is not null)                                        as tasks
     from {{ ref('task_mastery') }}
     where procedure = 'VPR' and task_level = 'Б' and level in ('region', 'municipality')
-      and is_deficit is not null
     group by all
 
 ),
@@ -205,11 +207,11 @@ computed as (
     union all
     select 'LOW_RESULTS_EXIT_PCT', academic_year, level, municipality_code, school_code,
            exited_low, was_low, {{ marts_pct('exited_low', 'was_low') }}, null
-    from school_shares where was_low > 0
+    from school_shares where has_previous_year
     union all
     select 'RESILIENT_SCHOOLS_PCT', academic_year, level, municipality_code, school_code,
            resilient, grouped, {{ marts_pct('resilient', 'grouped') }}, null
-    from school_shares where grouped > 0
+    from school_shares where schools > 0
     union all
     select 'VPR_FLAGGED_SCHOOLS_PCT', academic_year, level, municipality_code, school_code,
            flagged, vpr_schools, {{ marts_pct('flagged', 'vpr_schools') }}, null
@@ -221,7 +223,7 @@ computed as (
     union all
     select 'VPR_DEFICIT_TASKS_PCT', academic_year, level, municipality_code, school_code,
            deficit, tasks, {{ marts_pct('deficit', 'tasks') }}, null
-    from deficit_tasks where tasks > 0
+    from deficit_tasks
 
 ),
 
