@@ -1,10 +1,11 @@
 """dbt models as Dagster assets: one lineage graph raw/<source> → staging → intermediate →
 core, partitioned by academic year, dbt tests as asset checks.
 
-- `build_dbt_assets()`: the staging/intermediate/core models (marts are another
-  @dbt_assets, added by the marts work), partitioned by `ACADEMIC_YEARS`; a run passes the
-  partition as the dbt var `rsoko:academic_year` (rsoko_pipelines.dbt_args), so incremental
-  tables rewrite only that year; run config `full_refresh: true` rebuilds every year.
+- `build_dbt_assets()`: the staging/intermediate/core/marts models, partitioned by
+  `ACADEMIC_YEARS`; a run passes the partition as the dbt var `rsoko:academic_year`
+  (rsoko_pipelines.dbt_args), so incremental tables rewrite only that year; run config
+  `full_refresh: true` rebuilds every year. The marts ignore the var: they are full tables
+  over every year (they compare a year with the one before), rebuilt by every partition run.
 - `build_reference_assets()`: the reference seeds (not partitioned).
 Both run in the `duckdb_writer` pool: DuckDB has one writer.
 Nothing heavy happens at import; the manifest is prepared when the builders are called
@@ -21,7 +22,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from rsoko_pipelines.dbt_args import dbt_cli_args
 from rsoko_pipelines.partitions import ACADEMIC_YEARS, WAREHOUSE_POOL
 
-MODEL_LAYERS = ("staging", "intermediate", "core")
+MODEL_LAYERS = ("staging", "intermediate", "core", "marts")
 MODELS_SELECT = " ".join(f"path:models/{layer}" for layer in MODEL_LAYERS)
 SEEDS_SELECT = "resource_type:seed"
 

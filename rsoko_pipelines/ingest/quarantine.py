@@ -25,6 +25,28 @@ def problem_from_extract_error(err) -> dict:
     }
 
 
+def carries_personal_data(source: str) -> bool:
+    """ГИА sheets hold names and document numbers: a value shifted into a checked column
+    (a surname in 'Код ОО') would otherwise reach the report as a GX sample value."""
+    try:
+        from rsoko_pipelines.extract.schemas import source_spec
+
+        return bool(source_spec(source).personal_columns)
+    except Exception:
+        return True   # unknown source: be safe
+
+
+def without_samples(outcome):
+    """A copy of a ValidationOutcome with no sample values (counts and rows stay)."""
+    import copy
+
+    clean = copy.copy(outcome)
+    clean.expectations = [copy.copy(e) for e in outcome.expectations]
+    for e in clean.expectations:
+        e.sample_values = []
+    return clean
+
+
 def problems_from_validation(outcome) -> list[dict]:
     problems = []
     for exp in getattr(outcome, "expectations", []):
@@ -62,6 +84,8 @@ def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source:
                     validation=None):
     from rsoko_pipelines.ingest.landing import FileOutcome
 
+    if validation is not None and carries_personal_data(source):
+        validation = without_samples(validation)
     problems = list(problems or []) + (problems_from_validation(validation) if validation else [])
     folder = settings.quarantine_dir / source / str(academic_year)
     folder.mkdir(parents=True, exist_ok=True)

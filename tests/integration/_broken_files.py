@@ -192,6 +192,21 @@ def gia_duplicate_participant(inbox: Path, year: int, out: Path) -> Broken:
                   rows=[orig + 1, at + 1], origin=src)
 
 
+def gia_name_in_code_column(inbox: Path, year: int, out: Path) -> Broken:
+    """An operator's paste shifted one line: the surname sits in 'Код ОО' and the school code
+    in 'Фамилия'. The surname must not appear in the report (it is personal data)."""
+    src = largest_gia_file(inbox, "ege", year, with_column="Балл")
+    sheet = GiaSheet.read(src)
+    i = _scored_row(sheet, "Балл", skip=5)
+    cells = sheet.cells(i)
+    a, b = sheet.col("Код ОО"), sheet.col("Фамилия")
+    cells[a], cells[b] = cells[b], cells[a]
+    sheet.set_cells(i, cells)
+    dst = sheet.write(out / "ege_shifted_line.csv")
+    return Broken("name_in_code_column", "ege", dst, "ege.gia_school_code.format",
+                  rows=[i + 1], columns=["gia_school_code"], origin=src)
+
+
 def gia_bad_title(inbox: Path, year: int, out: Path) -> Broken:
     src = largest_gia_file(inbox, "ege", year)
     sheet = GiaSheet.read(src)
@@ -292,6 +307,7 @@ CASES = {
     "vpr_mark_vs_boundaries": vpr_marks_inconsistent,
     "utf16": gia_utf16,
     "header_only": gia_header_only,
+    "name_in_code_column": gia_name_in_code_column,
 }
 
 
