@@ -11,6 +11,7 @@ import socket
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rsoko_pipelines.settings import Settings
@@ -122,8 +123,9 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
         failed |= not result.success
         for check in result.get_asset_check_evaluations():
             if not check.passed:
-                console.print(f"[red]✗ {check.asset_key.to_user_string()} "
-                              f"{check.check_name}: {check.description}[/red]")
+                console.print("[red]✗ " + escape(f"{check.asset_key.to_user_string()} "
+                                                 f"{check.check_name}: {check.description}")
+                              + "[/red]")
     _summary(settings, time.perf_counter() - started)
     return 1 if failed else 0
 

@@ -37,19 +37,22 @@ def problems_for_file(path: Path, source: str, academic_year: int) -> tuple[list
 
 
 def check_file(path: Path, source: str, academic_year: int, console) -> bool:
+    from rich.markup import escape
+
     problems, rows = problems_for_file(path, source, academic_year)
     label = f"{source}/{academic_year}/{path.name}"
     if not problems:
         console.print(f"[green]✓ {label}: {rows:,} rows would load.[/green]")
         return True
-    console.print(f"[red]✗ {quarantine.summary_line(label, problems)}[/red]")
+    console.print(f"[red]✗ {escape(quarantine.summary_line(label, problems))}[/red]")
     for p in problems:
         where = []
         if p.get("columns"):
             where.append("columns: " + ", ".join(map(str, p["columns"])))
         if p.get("rows"):
             where.append("rows: " + ", ".join(map(str, p["rows"][:10])))
-        console.print(f"  • {p['check']}: {p['message']}" + (f" ({'; '.join(where)})" if where else ""))
+        line = f"  • {p['check']}: {p['message']}" + (f" ({'; '.join(where)})" if where else "")
+        console.print(escape(line))
         if p.get("hint"):
-            console.print(f"    what to do: {p['hint']}")
+            console.print(escape(f"    what to do: {p['hint']}"))
     return False

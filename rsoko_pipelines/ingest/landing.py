@@ -13,7 +13,6 @@ A crash at any point leaves either the old or the new state of the slice, never 
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +32,6 @@ class FileOutcome:
     message: str | None = None
     report_path: str | None = None
     validation: object | None = None   # rsoko_pipelines.quality ValidationOutcome
-    seconds: float = 0.0
 
 
 @dataclass
@@ -156,19 +154,33 @@ def _ingest_batch(con, settings, source, academic_year, batch, validate, result)
 
         outcomes = validate_batch(con, source, academic_year,
                                   [(cand.file_id, cand.rel, parsed) for cand, parsed in batch])
+    good = []
     for cand, parsed in batch:
-        started = time.perf_counter()
         outcome = outcomes.get(cand.file_id)
         if outcome is not None and not outcome.success:
             result.files.append(quarantine.quarantine_file(
                 con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
                 cand.file_id, validation=outcome))
-            continue
-        status, rows = _load(con, settings, cand.path, cand.rel, cand.stat, source,
-                             academic_year, cand.file_id, parsed)
-        result.files.append(FileOutcome(cand.rel, status, cand.file_id, rows,
-                                        validation=outcome,
-                                        seconds=time.perf_counter() - started))
+        else:
+            good.append((cand, parsed, outcome))
+    if not good:
+        return
+    # One transaction for the whole batch: a commit costs ~20 ms and ВПР arrives as
+    # thousands of small files. A crash leaves the batch entirely loaded or not at all.
+    archived = {cand.file_id: archive_copy(settings, cand.path, source, academic_year,
+                                           cand.file_id) for cand, _, _ in good}
+    loaded = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for cand, parsed, outcome in good:
+            status, rows = _load(con, cand, source, academic_year, parsed,
+                                 archived[cand.file_id])
+            loaded.append(FileOutcome(cand.rel, status, cand.file_id, rows, validation=outcome))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    result.files.extend(loaded)
     batch.clear()
 
 
@@ -188,36 +200,32 @@ def archive_copy(settings: Settings, path: Path, source: str, academic_year: int
     return target
 
 
-def _load(con, settings, path, rel, stat, source, academic_year, file_id, parsed):
+def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
+          archived: Path) -> tuple[str, int]:
+    """Land one parsed file inside the caller's transaction: remove the rows of the file
+    it supersedes (same slice), insert its rows, register it."""
     from rsoko_pipelines.ingest.tables import ensure_landing_table
 
-    archived = archive_copy(settings, path, source, academic_year, file_id)
     key = registry.slice_key(source, academic_year, parsed.slice)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        old_ids = [r[0] for r in con.execute(
-            "SELECT file_id FROM raw._file_registry WHERE source=? AND academic_year=? "
-            "AND slice_key=? AND status='loaded'", [source, academic_year, key]).fetchall()]
-        for table_name, table in parsed.tables.items():
-            ensure_landing_table(con, table_name, table)
-            if old_ids:
-                con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
-                            f"(SELECT unnest(?::VARCHAR[]))", [old_ids])
-            con.register("_incoming", table)
-            con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
-            con.unregister("_incoming")
+    old_ids = [r[0] for r in con.execute(
+        "SELECT file_id FROM raw._file_registry WHERE source=? AND academic_year=? "
+        "AND slice_key=? AND status='loaded'", [source, academic_year, key]).fetchall()]
+    for table_name, table in parsed.tables.items():
+        ensure_landing_table(con, table_name, table)
         if old_ids:
-            con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
-                        "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [file_id, old_ids])
-        con.execute(
-            "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
-            "file_name, size_bytes, mtime_ns, archive_path, slice_key, slice, rows, status, "
-            "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
-            [file_id, source, academic_year, rel, path.name, stat.st_size, stat.st_mtime_ns,
-             str(archived), key, key, parsed.rows])
-        _sighted(con, rel, stat, file_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
+                        f"(SELECT unnest(?::VARCHAR[]))", [old_ids])
+        con.register("_incoming", table)
+        con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
+        con.unregister("_incoming")
+    if old_ids:
+        con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
+                    "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [cand.file_id, old_ids])
+    con.execute(
+        "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
+        "file_name, size_bytes, mtime_ns, archive_path, slice_key, slice, rows, status, "
+        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
+        [cand.file_id, source, academic_year, cand.rel, cand.path.name, cand.stat.st_size,
+         cand.stat.st_mtime_ns, str(archived), key, key, parsed.rows])
+    _sighted(con, cand.rel, cand.stat, cand.file_id)
     return ("replaced" if old_ids else "loaded"), parsed.rows

@@ -76,7 +76,10 @@ def summary_line(rel: str, problems: list[dict]) -> str:
     more = f" (+{len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     loc = f" [{'; '.join(where)}]" if where else ""
     hint = f" What to do: {first['hint']}" if first.get("hint") else ""
-    return f"{rel}: {first['check']}: {first['message']}{loc}{more}.{hint}"
+    message = str(first["message"]).strip().rstrip(".")
+    if message.startswith(rel):  # parser messages already name the file
+        message = message[len(rel):].lstrip(" :")
+    return f"{rel}: {first['check']}: {message}{loc}{more}.{hint}"
 
 
 def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source: str,

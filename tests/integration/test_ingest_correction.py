@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from rsoko_pipelines.settings import SEEDS_DIR
 from tests.integration._broken_files import (GiaSheet, generate_region, ingest,
                                              largest_gia_file, link_year, registry_rows,
                                              use_deployment, warehouse_checksums)
-from rsoko_pipelines.settings import SEEDS_DIR
 
 YEAR = 2025
 N_CHANGED = 3

@@ -4,10 +4,8 @@ exactly like the nightly load, but never moves the file or writes the warehouse.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
