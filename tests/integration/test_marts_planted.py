@@ -3,8 +3,8 @@
 small-cell rule over every mart and region values recomputed from participant rows.
 
 Work is shared: the landing (raw schema) of tier S is ingested once per machine and cached
-next to the generated tier (`<cache>/tier-S-<seed>-landing-<manifest sha>.duckdb`, under a
-file lock; ingest_partition for every source and year, without the GX validation, which
+next to the generated tier (`<cache>/tier-S-<seed>-landing-<sha>.duckdb`, keyed by the
+manifest and the ingest/extract code, under a file lock; ingest_partition for every source and year, without the GX validation, which
 has its own tests); each run copies it and runs dbt (seeds, star, then `dbt build` of the
 marts with their data tests). Figures are printed (pytest -s)."""
 
@@ -51,13 +51,19 @@ def _settings(root: Path) -> Settings:
 
 def landing_cache(generated: Path) -> Path:
     """The raw landing of a generated tier, ingested once (ingest_partition per source and
-    year, schools first) and cached by the manifest's checksum."""
+    year, schools first) and cached by the checksum of the manifest and of the landing code."""
     from rsoko_pipelines.extract.pseudonym import Pseudonymizer
     from rsoko_pipelines.ingest.landing import ingest_partition
     from rsoko_pipelines.ingest.warehouse import writer
 
     manifest = (generated / "manifest.json").read_bytes()
-    sha = hashlib.sha256(manifest).hexdigest()[:12]
+    # keyed by the generated files and by the code that lands them
+    digest = hashlib.sha256(manifest)
+    package = Path(ingest_partition.__code__.co_filename).parents[1]
+    for path in sorted([*package.glob("ingest/*.py"), *package.glob("extract/*.py"),
+                        *package.glob("extract/*.yaml")]):
+        digest.update(path.read_bytes())
+    sha = digest.hexdigest()[:12]
     target = CACHE_DIR / f"{generated.name}-landing-{sha}.duckdb"
     with open(CACHE_DIR / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
