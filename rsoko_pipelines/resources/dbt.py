@@ -20,6 +20,14 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
+def _venv_bin_on_path() -> None:
+    """dagster-dbt's manifest preparer runs a plain `dbt` from PATH; commands started as
+    `.venv/bin/rsoko` without an activated venv must still find the venv's dbt."""
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
 def _manifest_is_stale(project) -> bool:
     manifest = Path(project.manifest_path)
     if not manifest.exists():
@@ -39,6 +47,7 @@ def dbt_project():
     loading the Definitions always sees the models as they are on disk."""
     from dagster_dbt import DbtProject
 
+    _venv_bin_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.prepare_if_dev()
     if _manifest_is_stale(project):
