@@ -135,6 +135,9 @@ def _summary(settings: Settings, seconds: float) -> None:
 
     con = connect(settings.warehouse_path, read_only=True)
     try:
+        marts = con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name='marts' "
+            "ORDER BY table_name").fetchall()
         rows = con.execute(
             "SELECT source, academic_year, count(*) FILTER (status='loaded'), "
             "count(*) FILTER (status='quarantined'), sum(rows) FILTER (status='loaded') "
@@ -147,6 +150,14 @@ def _summary(settings: Settings, seconds: float) -> None:
     for source, year, loaded, quarantined, n in rows:
         table.add_row(source, str(year), str(loaded), str(quarantined), f"{n or 0:,}")
     console.print(table)
+    if marts:
+        console.print("Indicator marts (schema marts): " + ", ".join(
+            f"{name} ({n:,} rows)" for name, n in marts))
+        console.print(escape(
+            "Query them read-only, e.g. in Python: duckdb.connect("
+            f"'{settings.warehouse_path}', read_only=True).sql(\"SELECT indicator_code, "
+            "academic_year, value FROM marts.indicators WHERE level = 'region' "
+            "ORDER BY 1, 2\")"))
     console.print(f"Warehouse: {settings.warehouse_path}\n"
                   f"Quarantine reports: {settings.quarantine_dir}\n"
                   f"Dagster UI: DAGSTER_HOME={settings.dagster_home} "

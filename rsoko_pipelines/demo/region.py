@@ -306,6 +306,9 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
 
     # latent social factor and context variables (persistent part)
     s = r.normal(0.0, 1.0, n) + np.where(city, 0.55, -0.55) + msu_effect[msu_idx]
+    # лицеи, гимназии and СОШ с УИОП recruit from favourable contexts: they are rarely in
+    # the least favourable quartile of the social index
+    s = s + np.where(np.isin(kind, ADVANCED_KINDS), 1.6, 0.0)
     ctx_noise = r.normal(0.0, 1.0, (6, n))
     is_internat = kind == "школа-интернат"
     ctx = {
@@ -321,7 +324,15 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
         "ООШ": -0.1, "школа-интернат": -0.25, "кадетская школа": 0.05,
         "вечерняя школа": -0.6,
     }).to_numpy(dtype=float)
-    base_effect = (0.12 * s + msu_ability[msu_idx] + kind_effect + r.normal(0.0, 0.2, n))
+    # unfavourable context weighs on results: schools in about the least favourable 30 % of
+    # ``s`` get a penalty growing with the distance and a soft ceiling a little below the
+    # region's mean, so that only the planted resilient schools stand out there
+    s_low = np.quantile(s, 0.3)
+    base_effect = (0.12 * s - 0.1 * np.maximum(0.0, s_low - s) + msu_ability[msu_idx]
+                   + kind_effect + r.normal(0.0, 0.2, n))
+    cap, tau = -0.35, 0.08
+    soft_capped = cap - tau * np.logaddexp(0.0, (cap - base_effect) / tau)
+    base_effect = np.where(s < s_low, soft_capped, base_effect)
     base_effect -= np.average(base_effect, weights=spg)   # student-weighted mean 0
 
     # --- identifiers ---------------------------------------------------------------
