@@ -159,13 +159,12 @@ def test_low_results_detects_planted_schools(built, con):
 
 def test_resilient_schools_against_planted(built, con):
     """The contract's rule (context quartile 1 and results_z in the region's top quartile)
-    finds the planted resilient schools (recall ≥ 0.9), but also every honest quartile-1
-    school whose share of failing results happens to be as low: pct_failed is ≈ 0 for most
-    good schools, so its z-score cannot tell a planted effect of +0.75 SD from an ordinary
-    school with few or no failures. The false positives are (i) schools measured by one or
-    two procedures only (НОШ/ООШ: ВПР alone, small cohorts) and (ii) лицей / гимназия /
-    СОШ с УИОП, which the generator never plants as resilient. Both are outside the
-    contract's formula, so the mart keeps it and this test pins the diagnosis."""
+    finds the planted resilient schools (recall ≥ 0.9) with few false positives (precision
+    ≥ 0.8): the generator gives ordinary schools in unfavourable contexts lower results (a
+    penalty and a soft ceiling below the region's mean) and puts лицей / гимназия /
+    СОШ с УИОП in favourable contexts. The remaining false positives are small quartile-1
+    schools whose pct_failed happens to hit its floor of 0; they satisfy the contract's
+    formula, so the mart keeps it and this test pins that."""
     planted = truth(built[1], "resilient_schools")
     rows = con.execute("""
         SELECT l.academic_year, l.school_code, l.results_group = 'резильентная' AS resilient,
@@ -180,7 +179,7 @@ def test_resilient_schools_against_planted(built, con):
     n_recall, n_precision = report("  … restricted to schools scored in all 3 procedures and "
                                    "not advanced (outside the contract)", narrowed, planted)
     assert recall >= 0.9
-    assert precision >= 0.5
+    assert precision >= 0.8
     # every false positive satisfies the contract's rule: the mart is right by the contract
     for r in rows:
         if r[2] and (r[0], r[1]) not in planted:
