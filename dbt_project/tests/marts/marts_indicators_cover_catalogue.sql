@@ -1,9 +1,14 @@
 -- Every indicator of the catalogue is implemented: it has region-level rows for at least
 -- one academic year of the loaded results. Every returned row is a catalogue code without
--- rows in marts.indicators.
+-- rows in marts.indicators. LOW_RESULTS_EXIT_PCT compares with the year before, so it can
+-- only exist once two academic years are loaded (a one-year deployment such as tier M).
 select c.indicator_code
 from {{ ref('indicator_catalogue') }} as c
 where exists (select 1 from {{ ref('fct_assessment_result') }})
+  and not (
+    c.indicator_code = 'LOW_RESULTS_EXIT_PCT'
+    and (select count(distinct academic_year) from {{ ref('fct_assessment_result') }}) < 2
+  )
   and not exists (
     select 1 from {{ ref('indicators') }} as i
     where i.indicator_code = c.indicator_code and i.level = 'region'
