@@ -55,6 +55,17 @@
     {{ school }}::varchar                                      as school_code
 {%- endmacro %}
 
+{#- The leading columns of every levelled mart row `t`: year, its label, level, territory
+    codes and names. -#}
+{% macro marts_key_columns(t='agg') -%}
+    {{ t }}.academic_year::integer                                            as academic_year,
+    {{ academic_year_label(t ~ '.academic_year') }}::varchar                as academic_year_label,
+    {{ t }}.level,
+    {{ t }}.municipality_code,
+    {{ t }}.school_code,
+    {{ marts_territory_names(t) }}
+{%- endmacro %}
+
 {#- The territory names of a levelled row `t` (municipality_code, school_code, academic_year). -#}
 {% macro marts_territory_names(t='agg') -%}
     (select m.msu_name from {{ ref('dim_municipality') }} as m

@@ -43,12 +43,7 @@ agg as (
 final as (
 
     select
-        agg.academic_year::integer                                            as academic_year,
-        {{ academic_year_label('agg.academic_year') }}::varchar               as academic_year_label,
-        agg.level,
-        agg.municipality_code,
-        agg.school_code,
-        {{ marts_territory_names('agg') }},
+        {{ marts_key_columns('agg') }},
         agg.procedure::varchar                                                as procedure,
         p.procedure_name_ru::varchar                                          as procedure_name,
         agg.subject_code::varchar                                             as subject_code,

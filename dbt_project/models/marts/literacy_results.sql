@@ -28,12 +28,7 @@ agg as (
 final as (
 
     select
-        agg.academic_year::integer                                            as academic_year,
-        {{ academic_year_label('agg.academic_year') }}::varchar               as academic_year_label,
-        agg.level,
-        agg.municipality_code,
-        agg.school_code,
-        {{ marts_territory_names('agg') }},
+        {{ marts_key_columns('agg') }},
         agg.domain::varchar                                                   as domain,
         agg.participants::bigint                                              as participants,
         {{ marts_suppress('agg.participants', 'agg.mean_score') }}::double    as mean_score,

@@ -66,12 +66,7 @@ students as (
 final as (
 
     select
-        agg.academic_year::integer                                            as academic_year,
-        {{ academic_year_label('agg.academic_year') }}::varchar               as academic_year_label,
-        agg.level,
-        agg.municipality_code,
-        agg.school_code,
-        {{ marts_territory_names('agg') }},
+        {{ marts_key_columns('agg') }},
         agg.stage::varchar                                                    as stage,
         agg.stage_code::varchar                                               as stage_code,
         agg.stage_order::integer                                              as stage_order,
