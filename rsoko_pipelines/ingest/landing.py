@@ -134,7 +134,7 @@ def _new_files(con, settings, source, academic_year, result) -> list[_Candidate]
             result.files.append(FileOutcome(rel, "unchanged", seen[0]))
             continue
         file_id = registry.sha256_of(path)
-        if file_id in seen_ids or registry.known_by_id(con, file_id):
+        if file_id in seen_ids or registry.is_registered(con, file_id):
             _sighted(con, rel, stat, file_id)
             result.files.append(FileOutcome(rel, "duplicate", file_id,
                                             message="same bytes already registered"))
@@ -223,9 +223,9 @@ def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
                     "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [cand.file_id, old_ids])
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
-        "file_name, size_bytes, mtime_ns, archive_path, slice_key, slice, rows, status, "
-        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
+        "file_name, size_bytes, mtime_ns, archive_path, slice_key, rows, status, "
+        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
         [cand.file_id, source, academic_year, cand.rel, cand.path.name, cand.stat.st_size,
-         cand.stat.st_mtime_ns, str(archived), key, key, parsed.rows])
+         cand.stat.st_mtime_ns, str(archived), key, parsed.rows])
     _sighted(con, cand.rel, cand.stat, cand.file_id)
     return ("replaced" if old_ids else "loaded"), parsed.rows

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -28,7 +27,6 @@ CREATE TABLE IF NOT EXISTS raw._file_registry (
     mtime_ns       BIGINT NOT NULL,
     archive_path   VARCHAR,               -- the unchanged original, for tracing
     slice_key      VARCHAR,               -- canonical JSON of the slice it fills
-    slice          JSON,
     rows           BIGINT,
     status         VARCHAR NOT NULL,      -- loaded | superseded | quarantined
     message        VARCHAR,               -- why it was quarantined
@@ -59,13 +57,6 @@ def slice_key(source: str, academic_year: int, slice_: dict) -> str:
                       ensure_ascii=False, sort_keys=True, default=str)
 
 
-@dataclass(frozen=True)
-class Seen:
-    file_id: str
-    status: str
-
-
-def known_by_id(con: duckdb.DuckDBPyConnection, file_id: str) -> Seen | None:
-    row = first_row(
-        con, "SELECT file_id, status FROM raw._file_registry WHERE file_id = ?", [file_id])
-    return Seen(*row) if row else None
+def is_registered(con: duckdb.DuckDBPyConnection, file_id: str) -> bool:
+    """Whether these bytes were seen before, under any name and with any outcome."""
+    return first_row(con, "SELECT 1 FROM raw._file_registry WHERE file_id = ?", [file_id]) is not None
