@@ -48,21 +48,17 @@ def without_samples(outcome):
 
 
 def problems_from_validation(outcome) -> list[dict]:
-    problems = []
-    for exp in getattr(outcome, "expectations", []):
-        if exp.success or getattr(exp, "severity", "error") != "error":
-            continue
-        column = getattr(exp, "column", None)
-        problems.append({
-            "check": exp.name if hasattr(exp, "name") else exp.expectation_type,
-            "message": getattr(exp, "description", "") or getattr(exp, "expectation_type", ""),
-            "unexpected_count": getattr(exp, "unexpected_count", None),
-            "sample_values": [str(v) for v in (getattr(exp, "sample_values", None) or [])][:10],
-            "rows": list(getattr(exp, "rows", None) or [])[:MAX_ROWS_IN_REPORT],
-            "columns": [column] if column else [],
-            "hint": getattr(exp, "hint", "") or "",
-        })
-    return problems
+    """The blocking failures of a ValidationOutcome (skipped and warning-only expectations
+    are not reasons to quarantine), in the report's problem shape."""
+    return [{
+        "check": exp.name,
+        "message": exp.description or exp.expectation_type,
+        "unexpected_count": exp.unexpected_count,
+        "sample_values": [str(v) for v in exp.sample_values][:10],
+        "rows": list(exp.rows)[:MAX_ROWS_IN_REPORT],
+        "columns": [exp.column] if exp.column else [],
+        "hint": exp.hint or "",
+    } for exp in outcome.blocking_failures]
 
 
 def summary_line(rel: str, problems: list[dict]) -> str:
