@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rsoko_pipelines.night_report import NightReport
 from rsoko_pipelines.settings import Settings
 
 console = Console()
@@ -89,10 +90,16 @@ def ensure_demo_inbox(settings: Settings, tier: str, seed: int) -> None:
 
 
 def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> int:
+    """Plan (rsoko_pipelines.planning) → one `nightly_load` run per changed year →
+    `publish_marts` when every year run succeeded → summary. A quiet night runs nothing."""
+    import warnings
+
     import dagster as dg
 
-    from rsoko_pipelines.definitions import defs as load_defs
     from rsoko_pipelines.partitions import ACADEMIC_YEARS, inbox_years
+    from rsoko_pipelines.planning import plan_night
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)   # backfill_policy is beta
 
     started = time.perf_counter()
     settings = Settings.from_env().ensure_dirs()
@@ -108,57 +115,136 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
     for run_id in release_dead_runs(instance):
         console.print(f"[yellow]Released run {run_id}: its process died; "
                       "it was marked failed and its warehouse slot freed.[/yellow]")
-    instance.add_dynamic_partitions(ACADEMIC_YEARS.name, years)
-    definitions = load_defs()
-    console.rule("reference data")
-    runs = [(None, definitions.resolve_job_def("reference_data"))]
-    runs += [(year, definitions.resolve_job_def("nightly_load")) for year in years]
-    failed = False
-    for year, job in runs:
-        if year is not None:
-            console.rule(f"academic year {year}")
-        result = job.execute_in_process(instance=instance, partition_key=year,
-                                        run_config=QUIET_CONSOLE, tags=_run_tags(),
-                                        raise_on_error=False)
-        failed |= not result.success
-        for check in result.get_asset_check_evaluations():
-            if not check.passed:
-                console.print("[red]✗ " + escape(f"{check.asset_key.to_user_string()} "
-                                                 f"{check.check_name}: {check.description}")
-                              + "[/red]")
-    _summary(settings, time.perf_counter() - started)
+    known = set(instance.get_dynamic_partitions(ACADEMIC_YEARS.name))
+    if set(years) - known:
+        instance.add_dynamic_partitions(ACADEMIC_YEARS.name, sorted(set(years) - known))
+    plan = plan_night(instance, settings)
+    console.print(f"Plan: {escape(plan.describe())}")
+    if plan.in_flight:
+        console.print(f"[yellow]A load of {', '.join(plan.in_flight)} is already running "
+                      "(schedule or sensor); those years are left to it.[/yellow]")
+    report = NightReport(plan=plan.describe())
+    failed = _execute(instance, plan, report)
+    report.seconds = time.perf_counter() - started
+    report.write(settings)
+    _summary(settings, report, failed)
     return 1 if failed else 0
 
 
-def _summary(settings: Settings, seconds: float) -> None:
-    from rsoko_pipelines.ingest.warehouse import connect
+def _execute(instance, plan, report: NightReport) -> bool:
+    """Runs the plan in this process, then publishes when a publication is due (the same
+    rule as the publish sensor); returns True when a run failed. Definitions are only
+    loaded when there is work: a quiet night costs a plan, not a dbt manifest."""
+    from rsoko_pipelines.planning import run_selection
+    from rsoko_pipelines.sensors import publish_decision
 
-    con = connect(settings.warehouse_path, read_only=True)
+    definitions, failed = None, False
+    for year in plan.years:
+        definitions = definitions or _definitions()
+        console.rule(f"academic year {year.academic_year}")
+        result = definitions.resolve_job_def("nightly_load").execute_in_process(
+            instance=instance, partition_key=year.academic_year, run_config=QUIET_CONSOLE,
+            asset_selection=sorted(run_selection(year).resolve(
+                definitions.resolve_asset_graph())),
+            tags={**_run_tags(), **year.tags(plan.seeds)}, raise_on_error=False)
+        failed |= _report_run(instance, result, report)
+    run_key, why = publish_decision(instance)
+    if run_key:
+        definitions = definitions or _definitions()
+        console.rule(f"marts and publication ({why})")
+        result = definitions.resolve_job_def("publish_marts").execute_in_process(
+            instance=instance, run_config=QUIET_CONSOLE, tags=_run_tags(), raise_on_error=False)
+        failed |= _report_run(instance, result, report)
+    elif failed or plan.years:
+        console.print(f"[yellow]Not published: {escape(why)}.[/yellow]")
+    return failed
+
+
+def _definitions():
+    from rsoko_pipelines.definitions import defs
+
+    return defs()
+
+
+def _report_run(instance, result, report: "NightReport") -> bool:
+    report.add_run(instance, result)
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            console.print("[red]✗ " + escape(f"{check.asset_key.to_user_string()} "
+                                             f"{check.check_name}: {check.description}")
+                          + "[/red]")
+    if not result.success:
+        console.print(f"[red]Run {result.run_id} failed; details: rsoko status, or the "
+                      "run's page in the Dagster UI.[/red]")
+    return not result.success
+
+
+EXAMPLE_QUERIES = (
+    ("Region indicators, latest year",
+     "SELECT indicator_code, academic_year, round(value, 2) AS value FROM marts.indicators "
+     "WHERE level = 'region' AND academic_year = (SELECT max(academic_year) FROM "
+     "marts.indicators) ORDER BY indicator_code LIMIT 8"),
+    ("Schools with signs of non-objective ВПР results, by year",
+     "SELECT academic_year, count(*) AS schools FROM marts.vpr_objectivity_schools "
+     "WHERE is_flagged GROUP BY ALL ORDER BY 1"),
+    ("Low-results schools, by municipality (top 5)",
+     "SELECT municipality_code, count(*) AS schools FROM marts.low_results_schools "
+     "WHERE is_low_results GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 5"),
+)
+
+
+def _summary(settings: Settings, report: NightReport, failed: bool) -> None:
+    table = Table(title=f"Nightly load finished in {report.seconds:.1f} s"
+                        + (" — FAILED" if failed else ""))
+    for col in ("run", "partition", "result", "steps", "seconds"):
+        table.add_column(col)
+    for run in report.runs:
+        table.add_row(run["job"], run["partition"] or "—", "ok" if run["success"] else "FAILED",
+                      str(len(run["steps"])), f"{sum(s['seconds'] for s in run['steps']):.1f}")
+    if report.runs:
+        console.print(table)
+        console.print("Stages (s): " + ", ".join(
+            f"{k} {v:.1f}" for k, v in report.stages.items() if v))
+    else:
+        console.print(f"Nothing new in the inbox: nothing materialised "
+                      f"({report.seconds:.1f} s).")
+    from rsoko_pipelines.publish.versions import DB_FILE, NothingPublished, published_database
+
     try:
-        marts = con.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name='marts' "
-            "ORDER BY table_name").fetchall()
-        rows = con.execute(
-            "SELECT source, academic_year, count(*) FILTER (status='loaded'), "
-            "count(*) FILTER (status='quarantined'), sum(rows) FILTER (status='loaded') "
-            "FROM raw._file_registry GROUP BY ALL ORDER BY 1, 2").fetchall()
+        database = published_database(settings.published_dir)
+    except NothingPublished:
+        console.print("[yellow]Nothing is published yet.[/yellow]")
+        return
+    _examples(database)
+    console.print("\n".join([
+        f"Published marts (read-only DuckDB): {settings.published_dir / DB_FILE}",
+        f"Parquet by academic year: {settings.published_dir / 'parquet'}",
+        'Query: .venv/bin/rsoko sql "SELECT * FROM marts.indicators LIMIT 5"',
+        f"Status: .venv/bin/rsoko status    Quarantine: {settings.quarantine_dir}",
+        "Dagster UI (lineage, runs, checks, schedule, sensors): bash scripts/ui.sh"]))
+
+
+def _examples(database) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        version = con.execute("SELECT version FROM marts._publication").fetchall()
+        console.print(f"Published version: {version[0][0] if version else '?'}")
+        for title, sql in EXAMPLE_QUERIES:
+            try:
+                cursor = con.execute(sql)
+                rows = cursor.fetchall()
+            except duckdb.Error as error:   # a contract change must not hide the summary
+                console.print(f"[yellow]{escape(title)}: {escape(str(error))}[/yellow]")
+                continue
+            console.print(f"\n[bold]{escape(title)}[/bold]\n[dim]{escape(sql)}[/dim]",
+                          soft_wrap=True)
+            table = Table()
+            for column in cursor.description:
+                table.add_column(column[0])
+            for row in rows:
+                table.add_row(*[escape(str(v)) for v in row])
+            console.print(table)
     finally:
         con.close()
-    table = Table(title=f"Nightly load finished in {seconds:.1f} s")
-    for col in ("source", "year", "files loaded", "quarantined", "rows"):
-        table.add_column(col, justify="right" if col != "source" else "left")
-    for source, year, loaded, quarantined, n in rows:
-        table.add_row(source, str(year), str(loaded), str(quarantined), f"{n or 0:,}")
-    console.print(table)
-    if marts:
-        console.print("Indicator marts (schema marts): " + ", ".join(
-            f"{name} ({n:,} rows)" for name, n in marts))
-        console.print(escape(
-            "Query them read-only, e.g. in Python: duckdb.connect("
-            f"'{settings.warehouse_path}', read_only=True).sql(\"SELECT indicator_code, "
-            "academic_year, value FROM marts.indicators WHERE level = 'region' "
-            "ORDER BY 1, 2\")"))
-    console.print(f"Warehouse: {settings.warehouse_path}\n"
-                  f"Quarantine reports: {settings.quarantine_dir}\n"
-                  f"Dagster UI: DAGSTER_HOME={settings.dagster_home} "
-                  f".venv/bin/dagster dev -w workspace.yaml")

@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check of int_gia_task_scores (a singular test reading several models needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'int_gia_task_scores'}}}) }}
 -- ГИА: the task points parsed from the short- and extended-answer strings add up to the
 -- sheet's primary score, and every parsed task exists in reference.ref_gia_task_spec with
 -- the same maximum the sheet declares (extended part). Every returned row is a violation.

@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check of int_vpr_rpr_task_scores (a singular test reading several models needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'int_vpr_rpr_task_scores'}}}) }}
 -- ВПР/РПР: the points of the task cells (X = 0, '-' and empty excluded) add up to the
 -- primary score of the work, and every cell has a task column declared by its file.
 -- Every returned row is a violation.

@@ -1,19 +1,23 @@
 """dbt models as Dagster assets: one lineage graph raw/<source> → staging → intermediate →
-core, partitioned by academic year, dbt tests as asset checks.
+core → marts, dbt tests as asset checks.
 
-- `build_dbt_assets()`: the staging/intermediate/core/marts models, partitioned by
+- `build_dbt_assets()`: the staging/intermediate/core models, partitioned by
   `ACADEMIC_YEARS`; a run passes the partition as the dbt var `rsoko:academic_year`
   (rsoko_pipelines.dbt_args), so incremental tables rewrite only that year; run config
-  `full_refresh: true` rebuilds every year. The marts ignore the var: they are full tables
-  over every year (they compare a year with the one before), rebuilt by every partition run.
+  `full_refresh: true` rebuilds every year.
+- `build_marts_assets()`: the marts, not partitioned: full tables over every year (they
+  compare a year with the one before), built once after the night's year runs, with a
+  freshness policy (an operator sees when nothing was published for a week).
 - `build_reference_assets()`: the reference seeds (not partitioned).
-Both run in the `duckdb_writer` pool: DuckDB has one writer.
+All run in the `duckdb_writer` pool (DuckDB has one writer), with one retry for transient
+failures (a lock held by a stray reader).
 Nothing heavy happens at import; the manifest is prepared when the builders are called
 (i.e. when the Definitions load).
 """
 
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -22,9 +26,16 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from rsoko_pipelines.dbt_args import dbt_cli_args
 from rsoko_pipelines.partitions import ACADEMIC_YEARS, WAREHOUSE_POOL
 
-MODEL_LAYERS = ("staging", "intermediate", "core", "marts")
+MODEL_LAYERS = ("staging", "intermediate", "core")
 MODELS_SELECT = " ".join(f"path:models/{layer}" for layer in MODEL_LAYERS)
+MARTS_SELECT = "path:models/marts"
 SEEDS_SELECT = "resource_type:seed"
+DBT_RETRY = dg.RetryPolicy(max_retries=1, delay=15)
+
+# New data arrives weekly in the assessment season: warn when nothing was published for
+# 8 days, fail after 35 (a summer without deliveries shows as a warning, not noise).
+MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=35),
+                                                 warn_window=timedelta(days=8))
 
 
 class RsokoDbtTranslator(DagsterDbtTranslator):
@@ -56,6 +67,12 @@ class RsokoDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)
 
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "marts":
+            spec = spec.replace_attributes(freshness_policy=MARTS_FRESHNESS)
+        return spec
+
 
 class DbtRunConfig(dg.Config):
     full_refresh: bool = False
@@ -64,12 +81,15 @@ class DbtRunConfig(dg.Config):
 
 
 def _invoke(context: dg.AssetExecutionContext, dbt: DbtCliResource, academic_year,
-            full_refresh: bool):
+            full_refresh: bool, indirect_selection: str = "buildable"):
+    """`buildable`: a test runs when each model it reads is built in this step or upstream
+    of it (a marts test that also reads a core fact runs in the marts step); the seeds step
+    passes `cautious` (a test that also reads a model must wait for that model)."""
     from rsoko_pipelines.resources.dbt import warehouse_env
 
     warehouse_env()
     args = dbt_cli_args("build", academic_year=academic_year, full_refresh=full_refresh,
-                        indirect_selection="cautious")
+                        indirect_selection=indirect_selection)
     context.log.info(f"dbt {' '.join(args)}")
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
@@ -90,12 +110,33 @@ def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
         partitions_def=ACADEMIC_YEARS,
         dagster_dbt_translator=RsokoDbtTranslator(),
         pool=WAREHOUSE_POOL,
+        retry_policy=DBT_RETRY,
         backfill_policy=dg.BackfillPolicy.multi_run(1),
     )
     def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
         yield from _invoke(context, dbt, context.partition_key, config.full_refresh)
 
     return _models
+
+
+def build_marts_assets(name: str = "rsoko_dbt_marts") -> dg.AssetsDefinition:
+    from rsoko_pipelines.resources.dbt import dbt_project
+
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=MARTS_SELECT,
+        name=name,
+        dagster_dbt_translator=RsokoDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        retry_policy=DBT_RETRY,
+    )
+    def _marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        yield from _invoke(context, dbt, None, config.full_refresh)
+
+    return _marts
 
 
 def build_reference_assets(name: str = "rsoko_dbt_reference") -> dg.AssetsDefinition:
@@ -110,13 +151,15 @@ def build_reference_assets(name: str = "rsoko_dbt_reference") -> dg.AssetsDefini
         name=name,
         dagster_dbt_translator=RsokoDbtTranslator(),
         pool=WAREHOUSE_POOL,
+        retry_policy=DBT_RETRY,
+        backfill_policy=dg.BackfillPolicy.multi_run(1),   # same as the year's assets
     )
     def _reference(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                    config: DbtRunConfig):
-        yield from _invoke(context, dbt, None, config.full_refresh)
+        yield from _invoke(context, dbt, None, config.full_refresh, "cautious")
 
     return _reference
 
 
 def build_all_dbt_assets() -> list[dg.AssetsDefinition]:
-    return [build_reference_assets(), build_dbt_assets()]
+    return [build_reference_assets(), build_dbt_assets(), build_marts_assets()]

@@ -47,6 +47,7 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
             description=f"Great Expectations suite expectations/{source}.json on every new "
                         "file; a failing file is quarantined and this check fails.")],
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
     )
     def _raw_asset(context: AssetExecutionContext):
         from rsoko_pipelines.ingest.dagster_io import materialize_partition

@@ -39,7 +39,7 @@ def checksums(path: Path) -> dict[str, tuple]:
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-            "('staging', 'intermediate', 'core') ORDER BY 1, 2").fetchall()
+            "('staging', 'intermediate', 'core', 'marts') ORDER BY 1, 2").fetchall()
         return {f"{s}.{t}": con.execute(
             f'SELECT count(*), sum(hash(x)::hugeint) FROM "{s}"."{t}" AS x').fetchall()[0]
             for s, t in tables}
@@ -248,7 +248,8 @@ def test_partition_build_touches_only_its_year(built):
 def test_dagster_materialize_equals_standalone_build(built, tmp_path, monkeypatch):
     import dagster as dg
 
-    from rsoko_pipelines.assets.dbt import build_dbt_assets, build_reference_assets
+    from rsoko_pipelines.assets.dbt import (build_dbt_assets, build_marts_assets,
+                                            build_reference_assets)
     from rsoko_pipelines.resources.dbt import dbt_resource
 
     warehouse, tmp, standalone = built
@@ -257,7 +258,7 @@ def test_dagster_materialize_equals_standalone_build(built, tmp_path, monkeypatc
     monkeypatch.setenv("RSOKO_WAREHOUSE", str(work))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
 
-    reference, models = build_reference_assets(), build_dbt_assets()
+    reference, models, marts = build_reference_assets(), build_dbt_assets(), build_marts_assets()
     resources = {"dbt": dbt_resource()}
     spec_keys = {k.to_user_string() for k in models.keys}
     assert {"core/fct_assessment_result", "staging/stg_vpr_tasks",
@@ -276,4 +277,11 @@ def test_dagster_materialize_equals_standalone_build(built, tmp_path, monkeypatc
             assert result.success
             failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
             assert failed == []
+        # the marts: not partitioned, built once over every year, their tests as checks
+        assert marts.partitions_def is None
+        result = dg.materialize([marts], resources=resources, instance=instance)
+        assert result.success
+        evaluations = result.get_asset_check_evaluations()
+        assert evaluations and all(e.passed for e in evaluations)
+        assert any(e.check_name == "marts_indicators_cover_catalogue" for e in evaluations)
     assert checksums(work) == standalone

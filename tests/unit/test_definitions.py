@@ -40,7 +40,24 @@ def test_definitions_have_every_layer():
     assert dg.AssetKey(["raw", "vpr"]) in stg_vpr.parent_keys
     checks = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey(["raw", "ege"])}
     assert checks == {"great_expectations"}
-    assert {j.name for j in definitions.jobs} >= {"nightly_load", "reference_data"}
+    assert {j.name for j in definitions.jobs} >= {"nightly_load", "reference_data",
+                                                  "publish_marts"}
+    # marts: not partitioned, fed by core, feeding the published copy, with freshness
+    indicators = graph.get(dg.AssetKey(["marts", "indicators"]))
+    assert indicators.partitions_def is None
+    assert indicators.freshness_policy is not None
+    published = graph.get(dg.AssetKey(["published", "marts"]))
+    assert dg.AssetKey(["marts", "indicators"]) in published.parent_keys
+    assert len(published.parent_keys) == 9
+    # the 02:00 Moscow schedule and the two sensors, on by default
+    schedule = definitions.resolve_schedule_def("nightly_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Europe/Moscow")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert {s.name for s in definitions.sensors} == {"inbox_sensor", "publish_sensor"}
+    # every warehouse writer shares the single-writer pool
+    for key in (dg.AssetKey(["raw", "ege"]), dg.AssetKey(["core", "fct_assessment_result"]),
+                dg.AssetKey(["marts", "indicators"]), dg.AssetKey(["published", "marts"])):
+        assert graph.get(key).pools == {"duckdb_writer"}, key
 
 
 def test_workspace_validates_with_the_dagster_cli(tmp_path):

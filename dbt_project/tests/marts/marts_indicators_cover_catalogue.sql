@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check of indicators (a singular test reading several models needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'indicators'}}}) }}
 -- Every indicator of the catalogue is implemented: it has region-level rows for at least
 -- one academic year of the loaded results. Every returned row is a catalogue code without
 -- rows in marts.indicators. LOW_RESULTS_EXIT_PCT compares with the year before, so it can

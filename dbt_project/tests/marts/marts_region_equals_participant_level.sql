@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check of assessment_results (a singular test reading several models needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'assessment_results'}}}) }}
 -- The region rows of assessment_results are computed from the participant-level rows (not
 -- averaged over schools): participants and the failing count of every procedure × subject
 -- × grade × year equal a direct count over core.fct_assessment_result. Returns mismatches.
