@@ -15,8 +15,12 @@ app = typer.Typer(
 
 def _mount_subcommands() -> None:
     from rsoko_pipelines.demo.cli import demo_app
+    from rsoko_pipelines.publish.cli import publish_app, sql, status
 
     app.add_typer(demo_app, name="demo", help="The built-in demo region (generator).")
+    app.command("sql")(sql)
+    app.command("status")(status)
+    app.add_typer(publish_app, name="publish")
     try:
         from rsoko_pipelines.ingest.cli import extract_app
     except ImportError:  # ingestion not built yet on this branch

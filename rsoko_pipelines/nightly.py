@@ -23,6 +23,8 @@ LOCAL_DAGSTER_YAML = """\
 # Written by `rsoko nightly` for local runs (production: deploy/dagster.yaml).
 telemetry:
   enabled: false
+nux:
+  enabled: false   # no welcome dialog in the UI
 concurrency:
   pools:
     default_limit: 1   # duckdb_writer: DuckDB has a single writer

@@ -17,6 +17,11 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   touch "$stamp"
 fi
+# RSOKO_PRODUCTION=1: also the production packages (PostgreSQL storage of deploy/dagster.yaml)
+if [ "${RSOKO_PRODUCTION:-0}" = 1 ] && ! .venv/bin/python -c "import dagster_postgres" 2>/dev/null; then
+  echo "rsoko setup: installing production packages (deploy/requirements-production.txt)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r deploy/requirements-production.txt
+fi
 # dbt: the project uses no dbt packages (the dbt hub is unreachable from our machines), so
 # `dbt deps` has nothing to install; it runs only if a packages.yml ever appears.
 if [ -f dbt_project/packages.yml ]; then

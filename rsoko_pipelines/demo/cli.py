@@ -39,3 +39,30 @@ def generate_cmd(
         generate(tier=tier, seed=seed, out=target, sources=sources, workers=workers)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sources") from exc
+
+
+@demo_app.command("hostile")
+def hostile_cmd(
+    source_dir: Path = typer.Option(..., "--from", exists=True, file_okay=False,
+                                    help="A generated demo tier (`rsoko demo generate`), "
+                                         "two years at least (XS or S)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the corpus (replaced)."),
+) -> None:
+    """Write a corpus of broken and hostile extracts made from a generated tier: each case
+    says whether the platform must load or quarantine it, and why (OUT/cases.json). Load
+    the base files it lists first, then copy OUT/<source>/ into the inbox."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from rsoko_pipelines.demo.hostile import build_corpus
+
+    try:
+        cases = build_corpus(source_dir, out)
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--from") from exc
+    table = Table(title=f"Hostile corpus: {len(cases)} cases → {out}")
+    for column in ("case", "file(s)", "expect", "check"):
+        table.add_column(column)
+    for case in cases:
+        table.add_row(case.id, "\n".join(case.paths), case.expect, case.check or "")
+    Console().print(table)

@@ -8,67 +8,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rsoko_pipelines.extract.cells import check_text
+from rsoko_pipelines.extract.encodings import UTF8_BOM, decode_bytes  # noqa: F401 (re-export)
 from rsoko_pipelines.extract.errors import ExtractError
 from rsoko_pipelines.extract.schemas import ColumnSpec, SourceSpec, normalize_header
 
-UTF8_BOM = b"\xef\xbb\xbf"
 _INT_RE = r"^[+-]?\d+$"
 _FLOAT_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
-
-
-def decode_bytes(data: bytes, spec: SourceSpec, name: str, warnings: list[str]) -> str:
-    """Bytes → text per the source's encoding contract (strict; see column_maps.yaml)."""
-    if not data.strip(b" \t\r\n\x00" + UTF8_BOM):
-        raise ExtractError("empty_file", f"{name}: the file is empty",
-                           hint="re-export the extract; an empty file carries no data")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4096]:
-        raise ExtractError(
-            "encoding", f"{name}: the file is UTF-16 (or binary), expected "
-            f"{_enc_label(spec)}", hint=f"save the file as CSV in {_enc_label(spec)}")
-    encoding = spec.get("encoding")
-    if encoding == "cp1251":
-        if data.startswith(UTF8_BOM):
-            raise ExtractError(
-                "encoding", f"{name}: the file is UTF-8 (it starts with a UTF-8 BOM), "
-                "expected windows-1251", hint="export the sheet from РИС ГИА again in "
-                "windows-1251 (cp1251), or re-save it with that encoding")
-        if not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                raise ExtractError(
-                    "encoding", f"{name}: the file is UTF-8 with Cyrillic text, expected "
-                    "windows-1251", hint="export the sheet from РИС ГИА again in "
-                    "windows-1251 (cp1251), or re-save it with that encoding")
-        try:
-            return data.decode("cp1251")
-        except UnicodeDecodeError as err:
-            raise ExtractError("encoding", f"{name}: byte offset {err.start} is not valid "
-                               "windows-1251", hint="re-export the sheet in windows-1251")
-    # utf-8 sources
-    if data.startswith(UTF8_BOM):
-        data = data[3:]
-    elif spec.get("bom") == "expected":
-        warnings.append(f"{name}: no UTF-8 BOM at the start (expected one); read as UTF-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        looks = ""
-        try:
-            data.decode("cp1251")
-            looks = " (it looks like windows-1251)"
-        except UnicodeDecodeError:
-            pass
-        raise ExtractError(
-            "encoding", f"{name}: the file is not valid UTF-8{looks}: byte offset {err.start}",
-            hint="save the file as CSV UTF-8 (with BOM for the schools registry)")
-
-
-def _enc_label(spec: SourceSpec) -> str:
-    return {"cp1251": "windows-1251", "utf-8-sig": "UTF-8 with BOM"}.get(
-        spec.get("encoding"), "UTF-8")
 
 
 def map_headers(headers: list, spec: SourceSpec, name: str, where: str,
@@ -108,8 +54,9 @@ def map_headers(headers: list, spec: SourceSpec, name: str, where: str,
             hint="export the extract with all columns of the contract (extracts.md); column "
                  "order does not matter, names do")
     if extra:
-        warnings.append(f"{name}: ignored column(s) not in the contract: "
-                        + ", ".join(repr(str(headers[i]).strip()) for i in extra))
+        shown = ", ".join(repr(str(headers[i]).strip()[:80]) for i in extra[:10])
+        more = f" … (+{len(extra) - 10})" if len(extra) > 10 else ""
+        warnings.append(f"{name}: ignored column(s) not in the contract: {shown}{more}")
     return found, extra + unnamed
 
 
@@ -131,6 +78,7 @@ def cast_column(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
     """Text column → landing type; invalid values raise ExtractError naming lines/column
     (values are not quoted: they may be personal data shifted into the wrong column)."""
     arr = null_if_empty(arr)
+    check_text(arr, col, lines, name, header)   # formulas, over-long cells, look-alikes
     if col.type == "varchar":
         return arr
     if col.type in ("integer", "double"):

@@ -18,6 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from rsoko_pipelines.extract.cells import check_letters, check_title_words
+from rsoko_pipelines.extract.csv_shape import (cells, repeated_header, split_line,
+                                               values_without_header, with_trailing_delimiter)
 from rsoko_pipelines.extract.common import (assemble, cast_column, clean_title, constant,
                                             decode_bytes, map_headers, null_if_empty)
 from rsoko_pipelines.extract.errors import ExtractError
@@ -25,34 +28,26 @@ from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
 
 _GIA_TITLE = re.compile(
     r"^(?P<code>\d{2,3})\s*[-\u2013\u2014]\s*(?P<name>.+?)\s+(?P<date>\d{4}\.\d{1,2}\.\d{1,2})$")
-
-
-def _split_line(text: str, pos: int) -> tuple[str, int]:
-    """The line starting at pos (without its line end) and the start of the next line."""
-    end = text.find("\n", pos)
-    if end < 0:
-        return text[pos:].rstrip("\r"), len(text)
-    return text[pos:end].rstrip("\r"), end + 1
-
-
-def _cells(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+_GIA_TITLE_LOOSE = re.compile(   # the code typed with look-alike letters ('O1' for '01')
+    r"^(?P<code>\w{2,3})\s*[-\u2013\u2014]\s*(?P<name>.+?)\s+(?P<date>\d{4}\.\d{1,2}\.\d{1,2})$")
 
 
 def parse_csv_source(data: bytes, spec: SourceSpec, name: str, academic_year: int,
                      file_id: str, pseudonymizer, warnings: list[str]):
     """Returns (tables, slice, rows)."""
     text = decode_bytes(data, spec, name, warnings)
+    if "\r" in text and "\n" not in text:   # old Mac line ends (CR only): same lines
+        text = text.replace("\r", "\n")
     delimiter = spec.get("delimiter", ";")
     pos, line_no = 0, 1
     title = None
     if spec.get("title_line"):
-        first, pos = _split_line(text, 0)
+        first, pos = split_line(text, 0)
         title = _parse_gia_title(first, name, academic_year, warnings)
         line_no = 2
-    header_line, body_start = _split_line(text, pos)
+    header_line, body_start = split_line(text, pos)
     header_line_no = line_no
-    headers = _cells(header_line, delimiter)
+    headers = cells(header_line, delimiter)
     if not any(h.strip() for h in headers):
         raise ExtractError("header", f"{name}: line {header_line_no} (the header) is empty",
                            rows=[header_line_no], hint="export the extract with its header row")
@@ -72,6 +67,7 @@ def parse_csv_source(data: bytes, spec: SourceSpec, name: str, academic_year: in
         raise ExtractError("header_only", f"{name}: the file has a header but no data rows",
                            hint="re-export the extract with its data rows")
 
+    headers = with_trailing_delimiter(headers, body, delimiter)
     ncols = len(headers)
     names = [f"c{i}" for i in range(ncols)]
     try:
@@ -97,10 +93,16 @@ def parse_csv_source(data: bytes, spec: SourceSpec, name: str, academic_year: in
     lines_all = np.arange(first_body_line, first_body_line + n_all, dtype=np.int64)
     # all-empty rows (blank lines or only separators) carry nothing: drop them
     nonempty = None
-    for n in names:
+    unnamed_values = []
+    for i, n in enumerate(names):
         ne = pc.not_equal(pc.utf8_trim_whitespace(raw.column(n)), "")
         nonempty = ne if nonempty is None else pc.or_(nonempty, ne)
+        if not normalize_header(headers[i]) and n_all and pc.any(ne).as_py():
+            unnamed_values.append(i)
     keep = nonempty.to_numpy(zero_copy_only=False) if n_all else np.zeros(0, bool)
+    if unnamed_values:
+        values_without_header(raw, names, unnamed_values, lines_all, name)
+    repeated_header(raw, names, headers, lines_all, name)
     if not keep.all():
         empty_idx = np.flatnonzero(~keep)
         last_data = np.flatnonzero(keep)
@@ -169,20 +171,44 @@ def _parse_gia_title(line: str, name: str, academic_year: int, warnings: list[st
     hint = ("re-export the sheet from РИС ГИА with its title line "
             "'<code> - <subject> <YYYY.MM.DD>' as line 1 (e.g. '01 - Русский язык 2025.06.03')")
     if not m:
+        if (loose := _GIA_TITLE_LOOSE.match(title)) is not None:
+            check_letters(pa.array([loose["code"]]), "digits", np.array([1]), name,
+                          "line 1 (title): subject code")
         raise ExtractError("title", f"{name}: line 1 is not a title "
                            "'<code> - <name> <YYYY.MM.DD>'", rows=[1], hint=hint)
+    check_title_words(m["name"], name, 1, "line 1 (title): subject name")
     try:
         y, mo, d = (int(x) for x in m["date"].split("."))
         exam_date = date(y, mo, d)
     except ValueError:
         raise ExtractError("title", f"{name}: line 1 has an impossible exam date "
                            f"{m['date']!r}", rows=[1], hint=hint) from None
-    if not (date(academic_year - 1, 9, 1) <= exam_date <= date(academic_year, 10, 31)):
-        warnings.append(f"{name}: exam date {exam_date.isoformat()} is outside academic year "
-                        f"{academic_year - 1}/{academic_year % 100:02d}; is the file in the "
-                        "right year folder?")
+    _check_exam_date(exam_date, name, academic_year)
     return {"code": m["code"], "name": re.sub(r"\s+", " ", m["name"]).strip(),
             "date": exam_date}
+
+
+def _check_exam_date(exam_date: date, name: str, academic_year: int) -> None:
+    """A date in the future cannot carry results; a date outside the folder's academic year
+    (1 September of the year before to 31 October, re-takes included) means the file sits
+    in the wrong year folder — loading it there would file its results under another year."""
+    today = date.today()
+    if exam_date > today:
+        raise ExtractError(
+            "exam_date_future", f"{name}: line 1 gives the exam date {exam_date.isoformat()}, "
+            f"which is in the future (today is {today.isoformat()})", rows=[1],
+            columns=["line 1 (title): exam date"],
+            hint="results of an exam that has not taken place cannot exist: check the exam "
+                 "date in РИС ГИА and export the sheet again")
+    if not (date(academic_year - 1, 9, 1) <= exam_date <= date(academic_year, 10, 31)):
+        right = exam_date.year if exam_date.month <= 10 else exam_date.year + 1
+        source = name.split("/", 1)[0]
+        raise ExtractError(
+            "title_year", f"{name}: line 1 gives the exam date {exam_date.isoformat()}, outside "
+            f"academic year {academic_year - 1}/{academic_year % 100:02d} of the folder "
+            f"{academic_year}", rows=[1], columns=["line 1 (title): exam date"],
+            hint=f"move the file to <inbox>/{source}/{right}/ (the folder is the year the "
+                 "academic year ends), or correct the date in РИС ГИА and export again")
 
 
 def _first_cell_key(line: str, delimiter: str) -> str:

@@ -1,9 +1,14 @@
 """The result of parsing one extract, and the error a contract breach raises.
 
 Checks (``ExtractError.check``): ``file_type``, ``encoding``, ``empty_file``, ``header_only``,
-``title``, ``title_year``, ``header``, ``missing_columns``, ``duplicate_columns``,
-``row_shape``, ``footer``, ``type``, ``task_header``, ``max_score``, ``xlsx_unreadable``,
-``code_as_number``, ``unknown_source``.
+``title``, ``title_year`` (the file's own year/date is not the folder's), ``exam_date_future``,
+``header``, ``missing_columns``, ``duplicate_columns``, ``repeated_header`` (exports glued
+together), ``row_shape``, ``footer``, ``type``, ``task_header``, ``max_score``,
+``xlsx_unreadable``, ``xlsx_formula`` / ``xlsx_error_cell`` (formula without a value, error
+cell), ``code_as_number``, ``unknown_source``, and the cell guards of ``cells.py``:
+``formula_text`` (CSV/formula injection), ``cell_too_long``, ``lookalike_letters``.
+The ingest adds ``not_a_regular_file`` (a symbolic link) and ``internal_error`` (a parser
+crash: the file is quarantined instead of stopping the run).
 
 Messages never quote cell values of personal columns (and, for ГИА sheets, no cell values at
 all): they name the file, the check, the rows and the columns, and what to do.

@@ -38,6 +38,7 @@ class ColumnSpec:
     code: bool = False
     derived: str | None = None
     numeric_cells: str = "error"     # XLSX: what a numeric cell in a code column means
+    letters: str | None = None       # digits | latin | cyrillic | words (see extract/cells.py)
     ru: str = ""
     en: str = ""
 
@@ -105,7 +106,8 @@ def _column(d: dict) -> ColumnSpec:
         name=d["name"], type=d["type"], required=bool(d.get("required", False)),
         headers=tuple(d.get("headers") or ()), personal=bool(d.get("personal", False)),
         code=bool(d.get("code", False)), derived=d.get("derived"),
-        numeric_cells=d.get("numeric_cells", "error"), ru=d.get("ru", ""), en=d.get("en", ""))
+        numeric_cells=d.get("numeric_cells", "error"), letters=d.get("letters"),
+        ru=d.get("ru", ""), en=d.get("en", ""))
 
 
 @lru_cache(maxsize=1)

@@ -16,9 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rsoko_pipelines.extract.cells import (check_formulas, check_length, check_text,
+                                           check_title_words)
 from rsoko_pipelines.extract.common import assemble, constant, map_headers
 from rsoko_pipelines.extract.errors import ExtractError
 from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
+from rsoko_pipelines.extract.xlsx_book import check_formula_cells, read_first_sheet, what_it_is
 
 HEADER_ROW = 4
 _MAX_RE = re.compile(r"максимальн\w*\s+первичн\w*\s+балл\w*\s*[:\-]?\s*(\d+)", re.I)
@@ -47,29 +50,15 @@ def _num_text(x: float) -> str:
 
 def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_year: int,
                      file_id: str, warnings: list[str]):
-    from python_calamine import CalamineWorkbook
-
     if not data:
         raise ExtractError("empty_file", f"{name}: the file is empty",
                            hint="export the form from ФИС ОКО again")
     if not data.startswith(b"PK\x03\x04"):
-        raise ExtractError("file_type", f"{name}: the file is not an XLSX workbook",
+        raise ExtractError("file_type", f"{name}: the file is not an XLSX workbook"
+                           f"{what_it_is(data)}",
                            hint="save the ФИС ОКО form as .xlsx (not .xls/.csv) and drop it "
                                 "again")
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet_names = wb.sheet_names
-        if not sheet_names:
-            raise ExtractError("xlsx_unreadable", f"{name}: the workbook has no sheets",
-                               hint="export the form from ФИС ОКО again")
-        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except ExtractError:
-        raise
-    except Exception as err:  # CalamineError, ZipError, XmlError, …
-        raise ExtractError("xlsx_unreadable", f"{name}: the workbook cannot be read (truncated "
-                           f"or corrupt: {type(err).__name__})",
-                           hint="the file was probably cut off during copying; copy or "
-                                "export it again") from None
+    rows, sheet_names = read_first_sheet(data, name)
     if len(sheet_names) > 1:
         warnings.append(f"{name}: only the first sheet {sheet_names[0]!r} was read; "
                         f"{len(sheet_names) - 1} other sheet(s) ignored")
@@ -96,6 +85,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
                            f"the file is in the {academic_year} folder", rows=[1],
                            hint=f"move the file to <inbox>/{spec.source}/{m['year']}/")
     subject = re.sub(r"\s+", " ", m["subject"]).strip()
+    check_title_words(subject, name, 1, "row 1 (title): subject")
     grade = int(m["grade"])
     if len(rows) < 2 or not (mm := _MAX_RE.search(_first_text(rows[1]))):
         raise ExtractError("max_score", f"{name}: row 2 is not 'Максимальный первичный балл: "
@@ -136,6 +126,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
                            hint="export the form unchanged with its task columns")
     found, _ = map_headers(header, spec, name, "the header (row 4)", warnings,
                            exclude_index=frozenset(task_pos))
+    check_formula_cells(data, header, name, warnings)
     allowed = set(spec.get("task_levels") or ())
     odd_levels = sorted({t["task_level"] or "" for t in tasks} - allowed)
     if odd_levels:
@@ -176,11 +167,14 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
         if col.name == "journal_mark":
             cols["journal_mark"], cols["journal_mark_raw"] = _journal(values, lines, name, h,
                                                                       warnings)
+            check_length(cols["journal_mark_raw"], lines, name, h)
+            check_formulas(cols["journal_mark_raw"], lines, name, h)
         elif col.type == "varchar":
             cols[col.name] = _text_column(values, col, lines, name, h, warnings)
         elif col.type == "integer":
             cols[col.name] = _int_column(values, lines, name, h)
-    cols["task_scores"] = _task_scores([columns[i] for i in task_pos], n, lines, name, warnings)
+    cols["task_scores"] = _task_scores([columns[i] for i in task_pos], n, lines, name, warnings,
+                                       [t["source_header"] for t in tasks])
 
     cols["_file_id"] = constant(file_id, n, pa.string())
     cols["_source_line"] = pa.array(lines, type=pa.int32())
@@ -221,6 +215,12 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
 
 
 def _text_column(values, col, lines, name, header, warnings) -> pa.Array:
+    arr = _plain_text_column(values, col, lines, name, header, warnings)
+    check_text(arr, col, lines, name, header)   # formulas, over-long cells, look-alikes
+    return arr
+
+
+def _plain_text_column(values, col, lines, name, header, warnings) -> pa.Array:
     if set(map(type, values)) <= {str}:      # the usual case: all text
         arr = pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
         return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
@@ -343,13 +343,17 @@ def _task_cell(v):
 _TASK_OK = re.compile(r"^(\d+(\.\d+)?|X|-)$")
 
 
-def _task_scores(task_columns, n, lines, name, warnings) -> pa.Array:
+def _task_scores(task_columns, n, lines, name, warnings, headers) -> pa.Array:
     k = len(task_columns)
     per_column = []
-    for values in task_columns:
+    for values, header in zip(task_columns, headers):
         # few distinct cell values per column: convert each once, map the rest in C
         mapping = {u: _task_cell(u) for u in set(values)}
-        per_column.append(pa.array(list(map(mapping.__getitem__, values)), type=pa.string()))
+        cells = pa.array(list(map(mapping.__getitem__, values)), type=pa.string())
+        if any(v is not None and not _TASK_OK.match(v) for v in mapping.values()):
+            check_length(cells, lines, name, header)
+            check_formulas(cells, lines, name, header)
+        per_column.append(cells)
     # column-major → row-major (row i holds tasks 0..k-1) with one vectorised take
     order = (np.arange(n, dtype=np.int64)[:, None]
              + np.arange(k, dtype=np.int64)[None, :] * n).ravel()

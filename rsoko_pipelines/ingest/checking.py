@@ -47,8 +47,11 @@ def check_file(path: Path, source: str, academic_year: int, console) -> bool:
     console.print(f"[red]✗ {escape(quarantine.summary_line(label, problems))}[/red]")
     for p in problems:
         where = []
-        if p.get("columns"):
-            where.append("columns: " + ", ".join(map(str, p["columns"])))
+        columns = [str(c) for c in p.get("columns") or []]
+        headers = [str(h) for h in p.get("headers") or []] or columns
+        if headers:
+            internal = f" ({', '.join(columns)})" if columns and columns != headers else ""
+            where.append("columns: " + ", ".join(f"«{h}»" for h in headers) + internal)
         if p.get("rows"):
             where.append("rows: " + ", ".join(map(str, p["rows"][:10])))
         line = f"  • {p['check']}: {p['message']}" + (f" ({'; '.join(where)})" if where else "")

@@ -65,11 +65,19 @@ def partition_metadata(con, result: PartitionIngest) -> dict:
         "files_unchanged": dg.MetadataValue.int(result.count("unchanged", "duplicate")),
         "files_quarantined": dg.MetadataValue.int(result.count("quarantined")),
         "landing_tables": dg.MetadataValue.text(", ".join(f"raw.{t}" for t in tables)),
+        # GX time within this step (the nightly report and the benchmark split it out)
+        "validate_seconds": dg.MetadataValue.float(round(float(validation_seconds(result)), 3)),
         "files": dg.MetadataValue.md(preview),
     }
     if schema is not None:
         metadata["dagster/column_schema"] = schema
     return metadata
+
+
+def validation_seconds(result: PartitionIngest) -> float:
+    """Files validated in one batch share one outcome: count each outcome once."""
+    outcomes = {id(f.validation): f.validation for f in result.files if f.validation is not None}
+    return sum(getattr(o, "seconds", 0.0) or 0.0 for o in outcomes.values())
 
 
 def check_result(source: str, result: PartitionIngest) -> dg.AssetCheckResult:

@@ -3,11 +3,15 @@
 For each file in `<inbox>/<source>/<year>/`:
 1. skip it if its path, size and mtime were seen before (no hashing on a quiet night);
 2. hash it; skip it if the same bytes were seen before (under any name);
-3. parse it (rsoko_pipelines.extract) — a contract breach quarantines it;
+3. parse it (rsoko_pipelines.extract) — a contract breach quarantines it, and so do a
+   symbolic link (never followed) and a parser crash (one odd file must not stop the night);
 4. validate it with its Great Expectations suite — a blocking failure quarantines it;
 5. in one DuckDB transaction: remove the rows of the file it supersedes (same slice),
    insert its rows, update the registry. The original is archived unchanged first.
 A crash at any point leaves either the old or the new state of the slice, never both.
+Excel owner files (`~$…`), files still being copied (`.part`, `.crdownload`, `.tmp`) and
+hidden files are not extracts and are left alone. Parser warnings of a loaded file are kept
+in its registry row (`message`).
 """
 
 from __future__ import annotations
@@ -63,11 +67,28 @@ COMMENT ON TABLE raw._file_sightings IS
 """
 
 
+# Not extracts: Excel's owner files (`~$name.xlsx`, present while a workbook is open), files
+# still being copied or downloaded, and the shell's own files. Hidden files too (`.name`).
+IGNORED_PREFIXES = (".", "~$")
+IGNORED_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp", ".download")
+IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+
+
+def is_ignored(path: Path) -> bool:
+    name = path.name.lower()
+    return (name.startswith(IGNORED_PREFIXES) or name.endswith(IGNORED_SUFFIXES)
+            or name in IGNORED_NAMES)
+
+
 def inbox_files(settings: Settings, source: str, academic_year: int) -> list[Path]:
+    """Files of one partition folder (also in sub-folders); symbolic links are listed too
+    (even dangling ones) so that they are quarantined, never followed; directories — even
+    one named like a file — are not extracts."""
     folder = settings.inbox_dir / source / str(academic_year)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.rglob("*")
+                  if (p.is_symlink() or p.is_file()) and not is_ignored(p))
 
 
 BATCH_ROWS = 1_000_000   # parse, validate and load at most this many rows at a time
@@ -103,13 +124,23 @@ def ingest_partition(
     batch: list[tuple[_Candidate, object]] = []
     batch_rows = 0
     for done, cand in enumerate(candidates, 1):
-        try:
-            parsed = parse_extract(cand.path, source, academic_year, pseudonymizer)
-        except ExtractError as err:
+        problem = None
+        if cand.path.is_symlink():
+            problem = quarantine.problem_not_a_file(cand.path)
+        else:
+            try:
+                parsed = parse_extract(cand.path, source, academic_year, pseudonymizer)
+            except ExtractError as err:
+                problem = quarantine.problem_from_extract_error(err)
+            except Exception as err:  # a parser bug must not stop the night's other files
+                problem = quarantine.problem_from_crash(err)
+        if problem is not None:
             result.files.append(quarantine.quarantine_file(
                 con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
-                cand.file_id, problems=[quarantine.problem_from_extract_error(err)]))
+                cand.file_id, problems=[problem]))
             continue
+        for warning in parsed.warnings:
+            log(f"Warning: {warning}")
         batch.append((cand, parsed))
         batch_rows += parsed.rows
         if batch_rows >= BATCH_ROWS or done == len(candidates):
@@ -126,14 +157,14 @@ def _new_files(con, settings, source, academic_year, result) -> list[_Candidate]
     candidates, seen_ids = [], set()
     for path in inbox_files(settings, source, academic_year):
         rel = path.relative_to(settings.inbox_dir).as_posix()
-        stat = path.stat()
+        stat = path.lstat()
         seen = first_row(
             con, "SELECT file_id FROM raw._file_sightings WHERE inbox_path=? AND size_bytes=? "
             "AND mtime_ns=?", [rel, stat.st_size, stat.st_mtime_ns])
         if seen:
             result.files.append(FileOutcome(rel, "unchanged", seen[0]))
             continue
-        file_id = registry.sha256_of(path)
+        file_id = registry.file_id_of(path)
         if file_id in seen_ids or registry.is_registered(con, file_id):
             _sighted(con, rel, stat, file_id)
             result.files.append(FileOutcome(rel, "duplicate", file_id,
@@ -175,13 +206,24 @@ def _ingest_batch(con, settings, source, academic_year, batch, validate, result)
         for cand, parsed, outcome in good:
             status, rows = _load(con, cand, source, academic_year, parsed,
                                  archived[cand.file_id])
-            loaded.append(FileOutcome(cand.rel, status, cand.file_id, rows, validation=outcome))
+            loaded.append(FileOutcome(cand.rel, status, cand.file_id, rows,
+                                      message=_warnings_text(parsed), validation=outcome))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     result.files.extend(loaded)
     batch.clear()
+
+
+def _warnings_text(parsed) -> str | None:
+    """The parser's warnings (ignored columns, formulas with values, a missing BOM …) for the
+    registry and the Dagster check table: loaded, but an operator may want to look."""
+    warnings = list(getattr(parsed, "warnings", None) or [])
+    if not warnings:
+        return None
+    text = "Loaded with warning(s): " + " | ".join(warnings)
+    return text if len(text) <= 2000 else text[:1997] + "…"
 
 
 def _sighted(con, rel: str, stat, file_id: str) -> None:
@@ -223,9 +265,9 @@ def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
                     "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [cand.file_id, old_ids])
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
-        "file_name, size_bytes, mtime_ns, archive_path, slice_key, rows, status, "
-        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', current_timestamp)",
+        "file_name, size_bytes, mtime_ns, archive_path, slice_key, rows, status, message, "
+        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, current_timestamp)",
         [cand.file_id, source, academic_year, cand.rel, cand.path.name, cand.stat.st_size,
-         cand.stat.st_mtime_ns, str(archived), key, parsed.rows])
+         cand.stat.st_mtime_ns, str(archived), key, parsed.rows, _warnings_text(parsed)])
     _sighted(con, cand.rel, cand.stat, cand.file_id)
     return ("replaced" if old_ids else "loaded"), parsed.rows

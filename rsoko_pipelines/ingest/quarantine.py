@@ -13,15 +13,48 @@ from pathlib import Path
 from rsoko_pipelines.settings import Settings
 
 MAX_ROWS_IN_REPORT = 50
+WHAT_TO_DO = ("Fix the file at its source system (or ask the supplier for a corrected export), "
+              "then drop the corrected file into the same inbox folder; it will load on the "
+              "next run. Other files are not affected.")
 
 
 def problem_from_extract_error(err) -> dict:
+    columns = list(getattr(err, "columns", None) or [])
     return {
         "check": getattr(err, "check", "parse"),
         "message": str(getattr(err, "message", err)),
         "rows": list(getattr(err, "rows", None) or [])[:MAX_ROWS_IN_REPORT],
-        "columns": list(getattr(err, "columns", None) or []),
+        "columns": columns,
+        "headers": columns,          # parser errors already name the file's headers
         "hint": getattr(err, "hint", "") or "",
+    }
+
+
+def problem_from_crash(err: BaseException) -> dict:
+    """A parser bug must not stop the night for every other file: the file is quarantined
+    and the report says it is our fault, not the operator's."""
+    return {
+        "check": "internal_error",
+        "message": f"the file could not be processed because of an internal error "
+                   f"({type(err).__name__}); it may well be valid",
+        "rows": [], "columns": [], "headers": [],
+        "hint": "report this file to the platform developers (keep it in quarantine); once "
+                "fixed, drop it into the inbox again",
+    }
+
+
+def problem_not_a_file(path: Path) -> dict:
+    """A symbolic link in the inbox: its target may be anywhere (outside the inbox, or
+    changing after it was checked), so it is never followed."""
+    try:
+        target = str(path.readlink())
+    except OSError:
+        target = "?"
+    return {
+        "check": "not_a_regular_file",
+        "message": f"the inbox entry is a symbolic link (to {target}), not a file",
+        "rows": [], "columns": [], "headers": [],
+        "hint": "copy the file itself into the inbox folder instead of linking to it",
     }
 
 
@@ -57,6 +90,7 @@ def problems_from_validation(outcome) -> list[dict]:
         "sample_values": [str(v) for v in exp.sample_values][:10],
         "rows": list(exp.rows)[:MAX_ROWS_IN_REPORT],
         "columns": [exp.column] if exp.column else [],
+        "headers": list(getattr(exp, "headers", None) or []),
         "hint": exp.hint or "",
     } for exp in outcome.blocking_failures]
 
@@ -64,14 +98,15 @@ def problems_from_validation(outcome) -> list[dict]:
 def summary_line(rel: str, problems: list[dict]) -> str:
     first = problems[0] if problems else {"check": "?", "message": "unknown problem"}
     where = []
-    if first.get("columns"):
-        where.append("column " + ", ".join(map(str, first["columns"])))
+    if first.get("headers") or first.get("columns"):
+        where.append("column " + ", ".join(f"«{h}»" for h in (first.get("headers")
+                                                               or first["columns"])))
     if first.get("rows"):
         rows = first["rows"]
         where.append("rows " + ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else ""))
     more = f" (+{len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     loc = f" [{'; '.join(where)}]" if where else ""
-    hint = f" What to do: {first['hint']}" if first.get("hint") else ""
+    hint = f" What to do: {first.get('hint') or WHAT_TO_DO}"
     message = str(first["message"]).strip().rstrip(".")
     if message.startswith(rel):  # parser messages already name the file
         message = message[len(rel):].lstrip(" :")
@@ -96,9 +131,7 @@ def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source:
         "file": rel, "file_id": file_id, "source": source, "academic_year": academic_year,
         "size_bytes": stat.st_size, "quarantined_as": str(target), "summary": message,
         "problems": problems,
-        "what_to_do": "Fix the file at its source system (or ask the supplier for a corrected "
-                      "export), then drop the corrected file into the same inbox folder; it "
-                      "will load on the next run. Other files are not affected.",
+        "what_to_do": WHAT_TO_DO,
     }
     json_path = target.with_name(target.name + ".report.json")
     html_path = target.with_name(target.name + ".report.html")
@@ -127,7 +160,8 @@ def _html(report: dict) -> str:
         rows.append(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
                 *(html.escape(str(x)) for x in (
-                    p.get("check"), p.get("message"), ", ".join(map(str, p.get("columns", []))),
+                    p.get("check"), p.get("message"),
+                    ", ".join(map(str, p.get("headers") or p.get("columns", []))),
                     ", ".join(map(str, p.get("rows", [])[:20])),
                     ", ".join(p.get("sample_values", []) or []), p.get("hint", "")))))
     return f"""<!doctype html><html lang="ru"><meta charset="utf-8">

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS raw._file_registry (
     slice_key      VARCHAR,               -- canonical JSON of the slice it fills
     rows           BIGINT,
     status         VARCHAR NOT NULL,      -- loaded | superseded | quarantined
-    message        VARCHAR,               -- why it was quarantined
+    message        VARCHAR,               -- why it was quarantined / parser warnings
     report_path    VARCHAR,
     superseded_by  VARCHAR,
     first_seen_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
@@ -50,6 +50,14 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_id_of(path: Path) -> str:
+    """sha256 of the file's bytes; for a symbolic link (never followed, see landing), of
+    its target path, so the same link is recognised when it is seen again."""
+    if path.is_symlink():
+        return hashlib.sha256(b"symlink:" + str(path.readlink()).encode()).hexdigest()
+    return sha256_of(path)
 
 
 def slice_key(source: str, academic_year: int, slice_: dict) -> str:

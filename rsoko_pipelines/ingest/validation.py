@@ -16,12 +16,44 @@ def _context(con, source: str, academic_year: int):
     return context_from_warehouse(con, academic_year)
 
 
+def _registry_missing(context) -> bool:
+    from rsoko_pipelines.quality.derived import REGISTRY_KEY
+
+    registry = (context or {}).get(REGISTRY_KEY)
+    return registry is not None and len(registry) == 0
+
+
+def registry_missing_outcome(source: str, academic_year: int, parsed, file_label=None):
+    """The year has no registry of schools loaded (a year nobody has set up yet, or a file in
+    the wrong year folder): every school would be "unknown", and a finding listing every row
+    as an unknown school sends the operator after the wrong problem. One clear finding."""
+    from rsoko_pipelines.quality.validate import ExpectationOutcome, ValidationOutcome
+
+    finding = ExpectationOutcome(
+        name=f"{source}.registry_of_year_loaded", expectation_type="registry_of_year_loaded",
+        column=None, success=False, severity="error", status="failed", table=source,
+        description=f"Реестр ОО за {academic_year} год не загружен: школы файла не с чем "
+                    f"сверить / No registry of schools is loaded for academic year "
+                    f"{academic_year} (inbox folder {source}/{academic_year}), so the schools "
+                    "of this file cannot be checked",
+        hint=f"If {academic_year} is the right year, drop that year's registry of schools into "
+             f"schools/{academic_year}/ first, then this file again; if the file belongs to "
+             f"another year, move it to {source}/<that year>/ (the year the academic year ends)")
+    return ValidationOutcome(
+        source=source, suite=source, success=False, row_count=parsed.rows,
+        expectations=[finding], seconds=0.0, file_label=file_label,
+        academic_year=academic_year, file_id=parsed.file_id,
+        tables={name: t.num_rows for name, t in parsed.tables.items()})
+
+
 def validate_parsed(con, source: str, academic_year: int, parsed, file_label: str | None = None):
     """Validate every landing table of one parsed file."""
     from rsoko_pipelines.quality.validate import validate_tables
 
-    return validate_tables(parsed.tables, _context(con, source, academic_year), source=source,
-                           file_label=file_label)
+    context = _context(con, source, academic_year)
+    if _registry_missing(context):
+        return registry_missing_outcome(source, academic_year, parsed, file_label)
+    return validate_tables(parsed.tables, context, source=source, file_label=file_label)
 
 
 def validate_batch(con, source: str, academic_year: int, files: list[tuple[str, str, object]]):
@@ -31,7 +63,11 @@ def validate_batch(con, source: str, academic_year: int, files: list[tuple[str, 
     failing outcome (each with its own report)."""
     if not files:
         return {}
-    return _bisect(files, _context(con, source, academic_year), source)
+    context = _context(con, source, academic_year)
+    if _registry_missing(context):
+        return {file_id: registry_missing_outcome(source, academic_year, parsed, label)
+                for file_id, label, parsed in files}
+    return _bisect(files, context, source)
 
 
 def _bisect(files, context, source) -> dict:

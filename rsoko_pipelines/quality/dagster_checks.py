@@ -37,7 +37,8 @@ def outcome_markdown(outcome, max_rows: int = MAX_MD_ROWS) -> str:
         samples = ", ".join(map(str, e.sample_values[:5]))
         rows = ", ".join(map(str, e.rows[:10])) + (" …" if len(e.rows) > 10 else "")
         lines.append("| " + " | ".join(_md_cell(x) for x in (
-            mark, e.severity, e.name, e.column or "", count, samples, rows,
+            mark, e.severity, e.name, ", ".join(e.headers) or e.column or "", count, samples,
+            rows,
             e.hint if e.severity == "error" else "")) + " |")
     if len(shown) > max_rows:
         lines.append(f"| … | | {len(shown) - max_rows} more | | | | | |")

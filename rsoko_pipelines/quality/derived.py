@@ -58,6 +58,37 @@ REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scal
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
 DERIVED_PREFIX = "_"
 
+# the landing columns each derived column is computed from, so that a finding names the
+# file's own columns (quality/headers.py) instead of the derived one; per suite where the
+# inputs differ (the school identifier is a different column in each system)
+_SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia_school_code"),
+                "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
+                "literacy": ("school_code",)}
+DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
+    "_school_known": _SCHOOL_KEYS,
+    "_school_active": _SCHOOL_KEYS,
+    "_successor_known": ("successor_code",),
+    "_subject_known": {"ege": ("source_subject_code",), "oge": ("source_subject_code",),
+                       "vpr": ("subject_name",), "rpr": ("subject_name",),
+                       "olympiad": ("subject_name",)},
+    "_max_primary_score": ("primary_score",),
+    "_result_present": {"ege": ("primary_score", "test_score", "mark"),
+                        "oge": ("primary_score", "mark")},
+    "_removed_without_scores": ("status", "primary_score"),
+    "_mark_expected": ("primary_score", "mark"),
+    "_boundaries_found": ("mark",),
+    "_test_score_expected": ("primary_score", "test_score"),
+    "_level_expected": ("score", "level"),
+}
+
+
+def derived_inputs(suite: str, column: str) -> tuple[str, ...] | None:
+    """The landing columns `column` (a derived column of `suite`) is computed from."""
+    inputs = DERIVED_INPUTS.get(column)
+    if isinstance(inputs, dict):
+        return inputs.get(suite)
+    return inputs
+
 
 @lru_cache(maxsize=None)
 def _seed(name: str) -> pd.DataFrame:

@@ -59,7 +59,9 @@ def outcome_to_html(outcome, title: str | None = None) -> str:
             f'<tr class="{cls}"><td class="m">{mark}</td><td>{_e(e.severity)}</td>'
             f"<td><code>{_e(e.name)}</code><br><small>{_e(e.expectation_type)}"
             f"{' (' + _e(_fmt_kwargs(e.kwargs)) + ')' if e.kwargs else ''}</small></td>"
-            f"<td>{_e(e.column)}</td><td>{_e(e.description)}</td>"
+            f"<td>{_e(', '.join(e.headers) or e.column)}"
+            f"{'<br><small>' + _e(e.column) + '</small>' if e.headers and e.column else ''}</td>"
+            f"<td>{_e(e.description)}</td>"
             f'<td class="n">{count}</td><td class="n">{pct}</td>'
             f"<td>{_e(', '.join(map(str, e.sample_values)))}</td>"
             f"<td>{_e(', '.join(map(str, e.rows)))}"

@@ -56,6 +56,7 @@ class ExpectationOutcome:
     hint: str = ""
     table: str = ""
     columns: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)   # the file's own header(s) of columns
     status: str = ""                  # passed | failed | skipped
     element_count: int | None = None
     unexpected_count: int | None = None
@@ -272,6 +273,7 @@ def validate_frame(source: str, df, context_tables: Mapping | None = None, *,
                    _batch_definition=None) -> ValidationOutcome:
     """Validate one landing frame against ``expectations/<source>.json``."""
     from rsoko_pipelines.quality.derived import add_derived_columns
+    from rsoko_pipelines.quality.headers import file_headers, humanize
     from rsoko_pipelines.quality.suites import load_suite, load_suite_document
 
     configure_gx_environment()
@@ -295,8 +297,8 @@ def validate_frame(source: str, df, context_tables: Mapping | None = None, *,
         out = ExpectationOutcome(
             name=meta["id"], expectation_type=exp["type"],
             column=", ".join(cols) if cols else None, columns=cols, success=None,
-            severity=meta["severity"], description=meta.get("description", ""),
-            hint=meta.get("hint", ""), table=source,
+            severity=meta["severity"], description=humanize(meta.get("description", ""), source),
+            hint=meta.get("hint", ""), table=source, headers=file_headers(source, cols),
             kwargs={k: v for k, v in kwargs.items() if k not in ("column", "column_list")})
         outcomes[out.name] = out
         absent = [c for c in cols if c not in present]

@@ -60,7 +60,8 @@ def warehouse_env() -> None:
     dbt writes the same warehouse the ingest writes."""
     from rsoko_pipelines.settings import Settings
 
-    os.environ.setdefault("RSOKO_WAREHOUSE", str(Settings.from_env().warehouse_path))
+    # a run launched by the daemon on a fresh deployment: dbt needs the folder to exist
+    os.environ.setdefault("RSOKO_WAREHOUSE", str(Settings.from_env().ensure_dirs().warehouse_path))
 
 
 def dbt_resource():

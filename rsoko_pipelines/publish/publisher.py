@@ -1,0 +1,255 @@
+"""Copy the warehouse's `marts` schema into a new, immutable published version.
+
+Pure Python + DuckDB, no Dagster: the Dagster asset calls :func:`publish_marts` while it
+holds the single-writer pool, and an operator can run the same thing by hand. The
+warehouse is only attached READ_ONLY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from rsoko_pipelines.ingest.warehouse import first_row
+from rsoko_pipelines.publish import versions as v
+from rsoko_pipelines.settings import REPO_ROOT
+
+YEAR_COLUMN = "academic_year"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_checksum(con: duckdb.DuckDBPyConnection, qualified_table: str) -> str:
+    """`<rows>:<hex>`: the row count and the sum of per-row hashes over all columns.
+    Independent of row order, sensitive to duplicates (a sum, not a xor), equal for two
+    tables with the same column order, types and rows — so a copy can be verified.
+    DuckDB's hash may change between DuckDB versions: the manifest records the version."""
+    n, total = first_row(
+        con, f"SELECT count(*), coalesce(sum(hash(*COLUMNS(*))::HUGEINT), 0) "
+             f"FROM {qualified_table}")
+    return f"{n}:{int(total):x}"
+
+
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def package_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rsoko")
+    except PackageNotFoundError:
+        return None
+
+
+def _json_value(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _mart_relations(con) -> list[tuple[str, str | None]]:
+    """(name, comment) of every table and view in the warehouse's schema `marts`."""
+    return con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() "
+        "WHERE database_name = 'wh' AND schema_name = 'marts' "
+        "UNION ALL SELECT view_name, comment FROM duckdb_views() "
+        "WHERE database_name = 'wh' AND schema_name = 'marts' AND NOT internal "
+        "ORDER BY 1").fetchall()
+
+
+def _copy_marts(con, db: str) -> dict[str, list[dict]]:
+    """CTAS every mart (views become tables: the copy must not depend on the warehouse)
+    and re-apply the COMMENTs that CTAS drops. Returns {table: [{name, type}]}."""
+    relations = _mart_relations(con)
+    if not relations:  # never replace good marts with an empty publication
+        raise ValueError("the warehouse has no tables in schema marts: nothing to publish")
+    con.execute("CREATE SCHEMA marts")
+    columns: dict[str, list[dict]] = {}
+    for name, comment in relations:
+        target = f"{_ident(db)}.marts.{_ident(name)}"
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM wh.marts.{_ident(name)}")
+        if comment:
+            con.execute(f"COMMENT ON TABLE {target} IS {_lit(comment)}")
+        cols = con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE database_name = 'wh' AND schema_name = 'marts' AND table_name = ? "
+            "ORDER BY column_index", [name]).fetchall()
+        for col, _type, col_comment in cols:
+            if col_comment:
+                con.execute(f"COMMENT ON COLUMN {target}.{_ident(col)} IS {_lit(col_comment)}")
+        columns[name] = [{"name": c, "type": t} for c, t, _ in cols]
+    return columns
+
+
+# Registry columns that only describe files that were not loaded.
+NOT_FOR_LOADED = {"status", "message", "report_path", "superseded_by"}
+
+
+def _source_files(con) -> list[dict]:
+    """Every loaded file of `raw._file_registry` with all its columns (whatever they are by
+    now), so an analyst can name the exact files behind a publication."""
+    if not first_row(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = 'wh' "
+                          "AND schema_name = 'raw' AND table_name = '_file_registry'"):
+        return []
+    cur = con.execute("SELECT * FROM wh.raw._file_registry WHERE status = 'loaded'")
+    names = [d[0] for d in cur.description]
+    files = [{k: _json_value(x) for k, x in zip(names, row) if k not in NOT_FOR_LOADED}
+             for row in cur.fetchall()]
+    return sorted(files, key=lambda f: tuple(str(f.get(k)) for k in (
+        "source", "academic_year", "inbox_path", "file_name", "file_id")))
+
+
+PUBLICATION_COLUMNS = {  # marts._publication: every column described, like the marts
+    "version": ("VARCHAR", "Версия публикации / Published version (UTC time: 20261123T020512Z)"),
+    "published_at": ("TIMESTAMP", "Время публикации, UTC / Publication time, UTC"),
+    "git_commit": ("VARCHAR", "Коммит кода платформы / Code commit of the platform (git)"),
+    "rsoko_version": ("VARCHAR", "Версия пакета rsoko / rsoko package version"),
+    "source_files": ("INTEGER", "Число загруженных файлов выгрузок (список: manifest.json) / "
+                                "Loaded extract files behind this version (see manifest.json)"),
+}
+
+
+def _write_publication(con, db: str, info: dict) -> None:
+    target = f"{_ident(db)}.marts._publication"
+    con.execute(f"CREATE TABLE {target} (" + ", ".join(
+        f"{name} {type_}" for name, (type_, _) in PUBLICATION_COLUMNS.items()) + ")")
+    con.execute(f"INSERT INTO {target} VALUES (?, ?, ?, ?, ?)", [
+        info["version"], info["published_at_dt"], info["git_commit"], info["rsoko_version"],
+        info["source_files"]])
+    con.execute(f"COMMENT ON TABLE {target} IS 'Сведения о публикации / This publication: "
+                "one row; the loaded source files are listed in manifest.json of the version'")
+    for name, (_, comment) in PUBLICATION_COLUMNS.items():
+        con.execute(f"COMMENT ON COLUMN {target}.{name} IS {_lit(comment)}")
+
+
+def _export_parquet(con, db: str, columns: dict[str, list[dict]], root: Path) -> None:
+    """parquet/<table>/academic_year=YYYY/*.parquet (hive layout) where the table has an
+    academic_year column and rows; otherwise parquet/<table>/<table>.parquet."""
+    for name, cols in columns.items():
+        folder = root / v.PARQUET / name
+        folder.mkdir(parents=True)
+        source = f"{_ident(db)}.marts.{_ident(name)}"
+        has_rows = first_row(con, f"SELECT 1 FROM {source} LIMIT 1") is not None
+        if has_rows and any(c["name"] == YEAR_COLUMN for c in cols):
+            con.execute(f"COPY {source} TO {_lit(str(folder))} (FORMAT parquet, "
+                        f"COMPRESSION zstd, PARTITION_BY ({YEAR_COLUMN}))")
+        else:
+            con.execute(f"COPY {source} TO {_lit(str(folder / (name + '.parquet')))} "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+
+
+def _file_digest(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+
+
+def _build(warehouse_path: Path, root: Path, version: str, now: datetime) -> dict:
+    """Write the database and the Parquet files into `root`; return the manifest."""
+    info = {"version": version, "published_at_dt": now.replace(tzinfo=None),
+            "git_commit": git_commit(), "rsoko_version": package_version()}
+    con = duckdb.connect(str(root / v.DB_FILE))
+    try:
+        db = first_row(con, "SELECT current_database()")[0]
+        con.execute(f"ATTACH {_lit(str(warehouse_path))} AS wh (READ_ONLY)")
+        columns = _copy_marts(con, db)
+        source_files = _source_files(con)
+        con.execute("DETACH wh")
+        info["source_files"] = len(source_files)
+        _write_publication(con, db, info)
+        tables = {}
+        for name, cols in columns.items():
+            checksum = table_checksum(con, f"{_ident(db)}.marts.{_ident(name)}")
+            tables[name] = {"rows": int(checksum.split(":")[0]), "checksum": checksum,
+                            "columns": cols}
+        _export_parquet(con, db, columns, root)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    parquet = {p.relative_to(root).as_posix(): _file_digest(p)
+               for p in sorted((root / v.PARQUET).rglob("*.parquet"))}
+    return {
+        "version": version,
+        "published_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": info["git_commit"],
+        "rsoko_version": info["rsoko_version"],
+        "duckdb_version": duckdb.__version__,
+        "database": v.DB_FILE,
+        "warehouse": str(warehouse_path),
+        "tables": tables,
+        "parquet_files": parquet,
+        "source_files": source_files,
+    }
+
+
+def _freeze(root: Path) -> None:
+    """Files of a version never change once published: make them read-only on disk."""
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            os.chmod(os.path.join(dirpath, name), 0o444)
+
+
+def publish_marts(warehouse_path: Path, published_dir: Path, keep: int = 7, *,
+                  now: datetime | None = None, log: Callable[[str], None] = print) -> dict:
+    """Publish the warehouse's `marts` schema as a new version, make it current, prune to
+    the newest `keep` versions and return its manifest (see `versions.py` for the layout
+    and why each step is crash-safe)."""
+    warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
+    if not warehouse_path.is_file():
+        raise FileNotFoundError(f"no warehouse at {warehouse_path}: nothing to publish")
+    now = (now or datetime.now(timezone.utc))
+    now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    now = now.replace(microsecond=0)  # the same instant in the name, manifest and table
+    root = v.versions_dir(published_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with v.publish_lock(published_dir):
+        v.remove_stale(published_dir, log)
+        version = v.new_version_name(published_dir, now)
+        tmp = root / f"{v.TMP_PREFIX}{version}"
+        tmp.mkdir()
+        try:
+            manifest = _build(warehouse_path, tmp, version, now)
+            (tmp / v.MANIFEST).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            _freeze(tmp)
+            v.fsync_tree(tmp)
+        except BaseException:  # warehouse locked by a load, no marts, …: leave no debris
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        os.rename(tmp, root / version)
+        v.fsync_dir(root)
+        v.activate(published_dir, version)
+        v.prune(published_dir, keep, log)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    log(f"published version {version}: {len(manifest['tables'])} tables, {rows:,} rows, "
+        f"{len(manifest['parquet_files'])} Parquet files, {len(manifest['source_files'])} "
+        f"source files → {published_dir / v.DB_FILE}")
+    return manifest

@@ -1,0 +1,129 @@
+"""`rsoko status`: what an operator checks in the morning, gathered without touching the
+warehouse (a nightly load may hold its write lock): the Dagster instance (academic-year
+partitions, recent runs, asset checks whose latest evaluation failed), the quarantine
+reports and the published version. Every part degrades to a note instead of failing."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rsoko_pipelines.publish import versions
+from rsoko_pipelines.settings import Settings
+
+PARTITIONS = "academic_year"
+PARTITION_TAG = "dagster/partition"
+RUNS_SCANNED_FOR_CHECKS = 100   # checks are discovered from the evaluations of recent runs
+CHECK_HISTORY = 200             # evaluations read per check to find the latest per partition
+
+
+def _when(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def collect_status(settings: Settings, runs: int = 10) -> dict:
+    return {"dagster": dagster_status(settings.dagster_home, runs),
+            "quarantine": quarantined_files(settings.quarantine_dir),
+            "published": published_status(settings.published_dir)}
+
+
+def dagster_status(home: Path, runs: int = 10) -> dict:
+    out = {"home": str(home), "available": False, "note": None,
+           "partitions": [], "runs": [], "failing_checks": []}
+    if not any((home / name).exists() for name in ("dagster.yaml", "history", "storage")):
+        out["note"] = "no Dagster instance yet (nothing has run): run `rsoko nightly`"
+        return out
+    try:
+        import dagster as dg
+
+        os.environ["DAGSTER_HOME"] = str(home)
+        with dg.DagsterInstance.get() as instance:
+            out["partitions"] = sorted(instance.get_dynamic_partitions(PARTITIONS))
+            records = instance.get_run_records(limit=max(runs, RUNS_SCANNED_FOR_CHECKS))
+            out["runs"] = [_run(r) for r in records[:runs]]
+            out["failing_checks"] = failing_checks(instance, records)
+            out["available"] = True
+    except Exception as err:  # noqa: BLE001 - a status page reports, it does not crash
+        out["note"] = "Dagster instance unreadable: " + (str(err).strip().splitlines() or ["?"])[0]
+    return out
+
+
+def _run(record) -> dict:
+    run = record.dagster_run
+    return {"run_id": run.run_id, "job": run.job_name, "partition": run.tags.get(PARTITION_TAG),
+            "status": run.status.value, "start": _when(record.start_time),
+            "end": _when(record.end_time)}
+
+
+def failing_checks(instance, records) -> list[dict]:
+    """Asset checks whose latest completed evaluation (per partition) did not pass.
+
+    The instance has no "list all check keys" call without loading the code location, so
+    the keys come from the evaluations recorded by the recent runs; each key's history
+    then gives its latest result for every academic year."""
+    import dagster as dg
+
+    partition_of = {r.dagster_run.run_id: r.dagster_run.tags.get(PARTITION_TAG) for r in records}
+    keys = set()
+    for record in records:
+        events = instance.get_records_for_run(
+            record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        for event in events:
+            evaluation = event.event_log_entry.dagster_event.event_specific_data
+            keys.add(dg.AssetCheckKey(evaluation.asset_key, evaluation.check_name))
+    failing = []
+    for key in sorted(keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        seen = set()
+        for rec in instance.event_log_storage.get_asset_check_execution_history(
+                key, limit=CHECK_HISTORY):
+            if rec.status.value not in ("SUCCEEDED", "FAILED"):
+                continue  # planned, never evaluated (run crashed or skipped)
+            partition = rec.partition or partition_of.get(rec.run_id)
+            if partition in seen:
+                continue
+            seen.add(partition)
+            if rec.status.value == "FAILED":
+                evaluation = rec.evaluation
+                failing.append({
+                    "asset": key.asset_key.to_user_string(), "check": key.name,
+                    "partition": partition, "run_id": rec.run_id,
+                    "at": _when(rec.create_timestamp),
+                    "severity": evaluation.severity.value if evaluation else None,
+                    "description": evaluation.description if evaluation else None})
+    return failing
+
+
+def quarantined_files(quarantine_dir: Path) -> list[dict]:
+    """One entry per quarantine report `<quarantine>/<source>/<year>/<file>.report.json`,
+    newest first; `present` is false once an operator removed the quarantined file."""
+    files = []
+    for report in quarantine_dir.glob("*/*/*.report.json"):
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {"summary": "unreadable report"}
+        target = data.get("quarantined_as") or str(report)[: -len(".report.json")]
+        files.append({
+            "source": data.get("source", report.parent.parent.name),
+            "academic_year": data.get("academic_year", report.parent.name),
+            "file": data.get("file", report.name[: -len(".report.json")]),
+            "summary": data.get("summary"), "present": Path(target).exists(),
+            "at": _when(report.stat().st_mtime), "report": str(report.with_suffix(".html"))})
+    return sorted(files, key=lambda f: f["at"] or "", reverse=True)
+
+
+def published_status(published_dir: Path) -> dict | None:
+    manifest = versions.current_manifest(published_dir)
+    if manifest is None:
+        return None
+    tables = manifest.get("tables", {})
+    return {"version": manifest.get("version"), "published_at": manifest.get("published_at"),
+            "git_commit": manifest.get("git_commit"),
+            "tables": {name: t.get("rows") for name, t in tables.items()},
+            "source_files": len(manifest.get("source_files", [])),
+            "kept_versions": [v["version"] for v in versions.list_versions(published_dir)],
+            "database": str(published_dir / versions.DB_FILE)}

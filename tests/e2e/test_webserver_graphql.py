@@ -1,0 +1,246 @@
+"""The deployment as an operator starts it: `dagster-webserver` and `dagster-daemon run` on
+workspace.yaml, from an empty instance. Through the webserver's GraphQL API: the whole asset
+graph raw → staging → intermediate → core → marts → published (the edges are derived from
+the dbt manifest), the checks on it, the jobs, the schedule and the sensors — and the daemon
+evaluates the sensors."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from rsoko_pipelines.settings import DBT_PROJECT_DIR, SOURCES
+from tests.e2e._dagster import LOCATION, REPOSITORY, Dagster, deployment_env
+
+pytestmark = pytest.mark.e2e
+
+MARTS = ("assessment_results", "indicators", "literacy_results", "low_results_schools",
+         "olympiad_coverage", "school_context", "task_mastery", "vpr_objectivity",
+         "vpr_objectivity_schools")
+PUBLISHED = "published/marts"
+JOBS = {"reference_data", "nightly_load", "publish_marts"}
+SCHEDULE = {"name": "nightly_schedule", "cronSchedule": "0 2 * * *",
+            "executionTimezone": "Europe/Moscow"}
+SENSORS = {"inbox_sensor", "publish_sensor"}
+LAYERS = ("staging", "intermediate", "core", "marts")
+SELECTOR = {"repositoryName": REPOSITORY, "repositoryLocationName": LOCATION}
+
+ASSET_GRAPH_QUERY = """
+query {
+  assetNodes {
+    assetKey { path }
+    dependencyKeys { path }
+    groupName
+    isPartitioned
+    assetChecksOrError {
+      __typename
+      ... on AssetChecks { checks { name blocking } }
+    }
+  }
+}
+"""
+
+REPOSITORY_QUERY = """
+query ($selector: RepositorySelector!) {
+  repositoryOrError(repositorySelector: $selector) {
+    __typename
+    ... on Repository {
+      jobs { name isAssetJob }
+      schedules {
+        name cronSchedule executionTimezone
+        pipelineName
+        scheduleState { status }
+      }
+      sensors {
+        name
+        targets { pipelineName }
+        sensorState { status ticks(limit: 1) { status skipReason error { message } } }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+# --------------------------------------------------------------------------- expectations
+def _manifest() -> dict:
+    path = DBT_PROJECT_DIR / "target" / "manifest.json"   # prepared when the location loads
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _key(manifest: dict, unique_id: str) -> str:
+    """The asset key of a manifest node, as rsoko's dbt translator names it."""
+    if unique_id.startswith("source."):
+        node = manifest["sources"][unique_id]
+        key = (node.get("meta") or {}).get("dagster", {}).get("asset_key") or ["raw",
+                                                                               node["name"]]
+        return "/".join(key)
+    node = manifest["nodes"][unique_id]
+    if node["resource_type"] == "seed":
+        return f"reference/{node['name']}"
+    return f"{node['fqn'][1]}/{node['name']}"
+
+
+def expected_from_manifest() -> tuple[set[tuple[str, str]], dict[str, set[str]]]:
+    """Every (parent, child) edge into a dbt model, and each model's dbt tests."""
+    manifest = _manifest()
+    models = {uid: n for uid, n in manifest["nodes"].items()
+              if n["resource_type"] == "model" and n["fqn"][1] in LAYERS}
+    edges = {(_key(manifest, parent), _key(manifest, uid))
+             for uid, node in models.items() for parent in node["depends_on"]["nodes"]}
+    tests: dict[str, set[str]] = {_key(manifest, uid): set() for uid in models}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") in models:
+            tests[_key(manifest, node["attached_node"])].add(node["name"])
+    return edges, tests
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def dagster(tmp_path_factory):
+    """Webserver + daemon on an empty instance and an empty data folder."""
+    root = tmp_path_factory.mktemp("e2e_graphql")
+    started = time.monotonic()
+    with Dagster(deployment_env(root / "data"), root / "logs").start() as server:
+        server.location = server.wait_loaded()
+        server.load_seconds = time.monotonic() - started
+        yield server
+
+
+@pytest.fixture(scope="module")
+def assets(dagster) -> dict[str, dict]:
+    nodes = dagster.graphql(ASSET_GRAPH_QUERY)["assetNodes"]
+    return {"/".join(n["assetKey"]["path"]): n for n in nodes}
+
+
+@pytest.fixture(scope="module")
+def repository(dagster) -> dict:
+    data = dagster.graphql(REPOSITORY_QUERY, {"selector": SELECTOR})["repositoryOrError"]
+    assert data["__typename"] == "Repository", data
+    return data
+
+
+def _parents(node: dict) -> set[str]:
+    return {"/".join(k["path"]) for k in node["dependencyKeys"]}
+
+
+def _checks(node: dict) -> dict[str, bool]:
+    checks = node["assetChecksOrError"]
+    assert checks["__typename"] == "AssetChecks", checks
+    return {c["name"]: c["blocking"] for c in checks["checks"]}
+
+
+# --------------------------------------------------------------------------- tests
+def test_code_location_loads_quickly(dagster):
+    assert dagster.location["repositories"] == [{"name": REPOSITORY}]
+    assert dagster.load_seconds < 90, dagster.load_seconds
+
+
+def test_every_dbt_edge_is_in_the_asset_graph(assets):
+    edges, _ = expected_from_manifest()
+    assert len(edges) > 50
+    missing = sorted(f"{parent} → {child}" for parent, child in edges
+                     if child not in assets or parent not in _parents(assets[child]))
+    assert not missing, "edges missing from the asset graph:\n" + "\n".join(missing)
+    # the dbt sources are the raw landing assets (one lineage graph, no stray source assets)
+    for source in SOURCES:
+        assert assets[f"raw/{source}"]["groupName"] == "raw"
+    assert not [k for k in assets if k.startswith("raw/") and k[4:] not in
+                (*SOURCES, "file_registry")]
+
+
+def test_lineage_from_raw_to_published(assets):
+    """One path written out, as an analyst would trace an ЕГЭ score."""
+    chain = ["raw/ege", "staging/stg_ege", "intermediate/int_gia_results",
+             "core/fct_assessment_result", "marts/assessment_results", PUBLISHED]
+    for parent, child in zip(chain, chain[1:]):
+        assert parent in _parents(assets[child]), f"{parent} → {child}"
+    # every source reaches staging
+    for source in SOURCES:
+        assert any(f"raw/{source}" in _parents(n) for k, n in assets.items()
+                   if k.startswith("staging/")), source
+
+
+def test_layers_and_marts(assets):
+    layer_of = {k: k.split("/", 1)[0] for k in assets}
+    for layer in ("raw", "staging", "intermediate", "core", "marts"):
+        assert layer in layer_of.values(), layer
+    assert {k for k in assets if k.startswith("marts/")} == {f"marts/{m}" for m in MARTS}
+    assert any(k.startswith("core/dim_") for k in assets)
+    assert any(k.startswith("core/fct_") for k in assets)
+    # the partitioned nightly graph; reference data and publication are not partitioned
+    assert assets["raw/ege"]["isPartitioned"] and assets["core/fct_assessment_result"][
+        "isPartitioned"]
+
+
+def test_published_marts_depends_on_every_mart(assets):
+    assert PUBLISHED in assets, sorted(k for k in assets if not k.startswith(
+        ("raw/", "staging/", "intermediate/", "core/", "reference/")))
+    assert _parents(assets[PUBLISHED]) >= {f"marts/{m}" for m in MARTS}
+
+
+def test_raw_assets_carry_the_blocking_great_expectations_check(assets):
+    for source in SOURCES:
+        assert _checks(assets[f"raw/{source}"]) == {"great_expectations": True}, source
+
+
+def test_dbt_tests_are_checks_on_their_models(assets):
+    _, tests = expected_from_manifest()
+    for mart in MARTS:
+        expected = tests[f"marts/{mart}"]
+        assert expected, f"no dbt test on marts/{mart}"
+        assert expected <= set(_checks(assets[f"marts/{mart}"])), mart
+    missing = {model: sorted(names - set(_checks(assets[model])))
+               for model, names in tests.items() if names - set(_checks(assets[model]))}
+    assert not missing, missing
+
+
+def test_jobs(repository):
+    assert {j["name"] for j in repository["jobs"]} >= JOBS
+
+
+def test_schedule(repository):
+    from rsoko_pipelines.definitions import defs
+
+    schedules = {s["name"]: s for s in repository["schedules"]}
+    assert set(schedules) == {SCHEDULE["name"]}
+    schedule = schedules[SCHEDULE["name"]]
+    assert {k: schedule[k] for k in SCHEDULE} == SCHEDULE
+    assert schedule["pipelineName"] == "nightly_load"
+    # on a fresh instance the state is what the code declares (docs/operations.md)
+    declared = defs().resolve_schedule_def(SCHEDULE["name"]).default_status
+    assert schedule["scheduleState"]["status"] == declared.value, declared
+
+
+def test_sensors_are_evaluated_by_the_daemon(dagster, repository):
+    from rsoko_pipelines.definitions import defs
+
+    definitions = defs()
+    sensors = {s["name"]: s for s in repository["sensors"]}
+    assert set(sensors) == SENSORS
+    assert {t["pipelineName"] for t in sensors["inbox_sensor"]["targets"]} == {"nightly_load"}
+    assert {t["pipelineName"] for t in sensors["publish_sensor"]["targets"]} == {"publish_marts"}
+    for name, sensor in sensors.items():
+        declared = definitions.resolve_sensor_def(name).default_status
+        assert sensor["sensorState"]["status"] == declared.value, (name, declared)
+
+    dagster.wait_daemons(("SCHEDULER", "SENSOR"))
+    running = [n for n, s in sensors.items() if s["sensorState"]["status"] == "RUNNING"]
+    if not running:
+        pytest.skip("no sensor is on by default; nothing for the daemon to evaluate")
+    # an empty inbox: each running sensor's first tick is a skip (nothing to load/publish)
+    deadline, ticks = time.monotonic() + 60, {}
+    while time.monotonic() < deadline:
+        repo = dagster.graphql(REPOSITORY_QUERY, {"selector": SELECTOR})["repositoryOrError"]
+        ticks = {s["name"]: s["sensorState"]["ticks"] for s in repo["sensors"]}
+        if all(ticks.get(n) for n in running):
+            break
+        time.sleep(1)
+    for name in running:
+        assert ticks.get(name), f"{name}: no tick within 60 s"
+        tick = ticks[name][0]
+        assert tick["status"] == "SKIPPED", (name, tick)
+        assert tick["skipReason"], (name, tick)

@@ -1,0 +1,133 @@
+"""Smoke run of the benchmark (`bench/run.py`) on the tests' tier XS: every case runs
+through `rsoko nightly` and is reported stage by stage, with the parse floor, the machine's
+facts, the JSON and the Markdown. Not timed: the figures are not checked, only that they
+are there (the benchmark itself is run by hand on tiers S, M, F)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from rsoko_pipelines.settings import REPO_ROOT
+from tests.conftest import CACHE_DIR, DEMO_SEED, generated_tier
+
+pytestmark = pytest.mark.slow
+
+STAGES = {"reference", "ingest", "validate", "transform", "marts", "publish"}
+CASES = ("cold", "noop", "incremental", "correction")
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    tier_dir = generated_tier("XS")          # shared cache: the bench finds it generated
+    root = tmp_path_factory.mktemp("bench")
+    work, results = root / "work", root / "results"
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "run.py"), "--tier", "XS",
+         "--seed", str(DEMO_SEED), "--cache", str(CACHE_DIR), "--work", str(work),
+         "--results", str(results), "--parse-workers", "1", "--progress", "60"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    manifest = json.loads((tier_dir / "manifest.json").read_text(encoding="utf-8"))
+    result = json.loads((results / "XS.json").read_text(encoding="utf-8"))
+    return dict(proc=proc, work=work, results=results, result=result, manifest=manifest,
+                latest=str(max(manifest["years"])))
+
+
+def _loads(case: dict) -> list[tuple[str, str | None]]:
+    return sorted((r["job"], r["partition"]) for r in case["runs"])
+
+
+def _raw_steps(case: dict) -> set[str]:
+    return {step for r in case["runs"] for step in r["steps"] if step.startswith("raw__")}
+
+
+def test_every_case_is_reported_stage_by_stage(bench):
+    cases = bench["result"]["cases"]
+    assert set(cases) == set(CASES)
+    for name, case in cases.items():
+        assert case["exit_code"] == 0, (name, case["log"])
+        assert case["wall_s"] > 0 and case["cpu_s"] > 0 and case["peak_mb"] > 0, name
+        assert set(case["stages"]) == STAGES, name
+        assert set(case["stage_peak_mb"]) >= STAGES | {"other"}, name
+        assert case["other_s"] is not None, name
+    cold = cases["cold"]
+    assert {s for s, v in cold["stages"].items() if v > 0} >= {
+        "reference", "ingest", "transform", "marts", "publish"}
+    for stage in ("ingest", "transform", "marts", "publish"):   # measured while its steps ran
+        assert cold["stage_peak_mb"][stage], stage
+    assert cold["peak_mb"] >= max(v for v in cold["stage_peak_mb"].values() if v)
+
+
+def test_cold_loads_every_year_and_publishes(bench):
+    cold = bench["result"]["cases"]["cold"]
+    years = sorted(str(y) for y in bench["manifest"]["years"])
+    assert _loads(cold) == sorted([("nightly_load", y) for y in years]
+                                  + [("publish_marts", None)])
+    assert all(r["success"] for r in cold["runs"])
+    published = bench["work"] / "data" / "published"
+    assert any(published.rglob("*.duckdb"))
+
+
+def test_noop_runs_nothing(bench):
+    noop = bench["result"]["cases"]["noop"]
+    assert noop["runs"] == []
+    assert "nothing new" in noop["plan"]
+
+
+def test_incremental_loads_only_the_new_vpr_file(bench):
+    incremental = bench["result"]["cases"]["incremental"]
+    held = bench["result"]["incremental_file"]
+    assert held["path"].startswith(f"vpr/{bench['latest']}/")
+    assert _loads(incremental) == [("nightly_load", bench["latest"]), ("publish_marts", None)]
+    assert _raw_steps(incremental) == {"raw__vpr"}
+
+
+def test_correction_replaces_the_ege_file(bench):
+    correction = bench["result"]["cases"]["correction"]
+    assert _loads(correction) == [("nightly_load", bench["latest"]), ("publish_marts", None)]
+    assert _raw_steps(correction) == {"raw__ege"}
+    info = bench["result"]["correction_file"]
+    original = next(f for f in bench["manifest"]["files"] if f["path"] == info["path"])
+    con = duckdb.connect(str(bench["work"] / "data" / "warehouse" / "rsoko.duckdb"),
+                         read_only=True)
+    try:
+        rows = con.execute("SELECT status, superseded_by FROM raw._file_registry "
+                           "WHERE file_id = ?", [original["sha256"]]).fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1 and rows[0][0] == "superseded" and rows[0][1], rows
+
+
+def test_parse_floor_and_ratios(bench):
+    result = bench["result"]
+    floor = result["parse_floor"]["1"]
+    assert floor["files"] == len(bench["manifest"]["files"])
+    assert floor["seconds"] > 0 and floor["peak_mb"] > 0
+    assert result["ratios"]["cold_over_parse_floor"] > 0
+    assert result["ratios"]["incremental_pct_of_cold"] > 0
+    targets = {t["target"]: t for t in result["targets"]}
+    assert {"nightly no-op ≤ 10 s", "incremental ≤ 20 % of cold"} <= set(targets)
+    assert all(t["informative"] and t["result"] in ("pass", "miss") for t in targets.values())
+
+
+def test_machine_facts(bench):
+    machine = bench["result"]["machine"]
+    assert machine["cores"] >= 1 and machine["memory_gb"] > 0 and machine["cpu_model"]
+    assert machine["python"] and len(machine["git_commit"]) >= 7
+    for package in ("duckdb", "dagster", "dbt-core", "great_expectations"):
+        assert machine["versions"][package], package
+
+
+def test_json_and_markdown_written(bench):
+    results = bench["results"]
+    page = (results / "XS.md").read_text(encoding="utf-8")
+    for word in (*CASES, "Parse floor", "Targets", "Peak memory by stage", "Machine"):
+        assert word in page, word
+    summary = (results / "README.md").read_text(encoding="utf-8")
+    assert "[XS](XS.md)" in summary
+    assert "Tier XS" in bench["proc"].stdout           # the summary table at the end
