@@ -72,9 +72,12 @@ def _n(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    """A Markdown table; `align` has one letter per column (l/r), default: first column
+    left, the others right."""
+    align = align or "l" + "r" * (len(header) - 1)
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "--:" for i in range(len(header))) + "|"]
+             "|" + "|".join("---" if a == "l" else "--:" for a in align) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -92,8 +95,8 @@ def machine_line(machine: dict) -> str:
 def cases_table(result: dict) -> list[str]:
     cold = _case(result, "cold")
     floor = result.get("parse_floor", {}).get("1")
-    header = ["case", "wall s", "peak MB", *STAGES, "other", "CPU s", "vs parse floor",
-              "% of cold", "runs"]
+    header = ["case", "wall s", "peak MB", *STAGES, "other", "CPU s", "load",
+              "vs parse floor", "% of cold", "runs"]
     rows = []
     for name in CASES:
         case = result.get("cases", {}).get(name)
@@ -101,16 +104,17 @@ def cases_table(result: dict) -> list[str]:
             continue
         failed = case.get("exit_code") != 0
         stages = case.get("stages", {})
-        vs_floor = (f"{case['wall_s'] / floor['seconds']:.1f}×"
-                    if floor and floor.get("seconds") and not failed else "—")
+        vs_floor = (f"{case['wall_s'] / floor['seconds']:.1f}×" if name == "cold"
+                    and floor and floor.get("seconds") and not failed else "—")
         pct = (f"{100 * case['wall_s'] / cold['wall_s']:.0f} %"
                if cold and name != "cold" and not failed else "—")
         runs = ", ".join(f"{r['job']}" + (f" {r['partition']}" if r.get("partition") else "")
                          for r in case.get("runs", [])) or "none"
         rows.append([name + (" **FAILED**" if failed else ""), _n(case.get("wall_s")),
                      _n(case.get("peak_mb"), 0), *[_n(stages.get(s)) for s in STAGES],
-                     _n(case.get("other_s")), _n(case.get("cpu_s")), vs_floor, pct, runs])
-    return _table(header, rows)
+                     _n(case.get("other_s")), _n(case.get("cpu_s")),
+                     _n((case.get("loadavg") or [None])[0]), vs_floor, pct, runs])
+    return _table(header, rows, "l" + "r" * (len(header) - 2) + "l")
 
 
 def stage_peaks_table(result: dict) -> list[str]:
@@ -144,10 +148,10 @@ def tier_markdown(result: dict) -> str:
     out += ["## Cases", ""] + cases_table(result) + [""]
     out += ["Seconds: `wall s` is the wall time of the `rsoko nightly` process (start to exit); "
             "the stage columns are the Dagster step durations of its nightly report "
-            "(`validate` is the share of the ingest steps that the ingest reports as "
-            "`validate_seconds`, 0 until it does); `other` = wall − stages: interpreter start, "
+            "(`validate` is the part of the ingest steps that the ingest reports as "
+            "`validate_seconds`, taken out of `ingest`); `other` = wall − stages: interpreter start, "
             "imports, planning, loading the definitions, run setup, summary. `CPU s` = user + "
-            "system time of the whole process tree. `peak MB` = peak RSS of the whole process "
+            "system time of the whole process tree; `load` = the machine's 1-minute load average when the case started. `peak MB` = peak RSS of the whole process "
             "tree (sum over processes, sampled every 0.2 s, at least the kernel's peak of the "
             "largest single process).", ""]
     for name in CASES:
@@ -197,7 +201,7 @@ def tier_markdown(result: dict) -> str:
                       [[t["target"], f"{_n(t['value'], 2)} {t['unit']}" if t["value"] is not None
                         else "—", f"{_n(t['limit'], 1)} {t['unit']}",
                         t["result"] + (" (for information)" if t.get("informative") else "")]
-                       for t in targets]) + [""]
+                       for t in targets], "lrrl") + [""]
     notes = result.get("notes", [])
     if notes:
         out += ["## How the cases are made", ""] + [f"- {n}" for n in notes] + [""]
@@ -236,7 +240,8 @@ def summary_markdown(results_dir: Path) -> str:
                      f"{r.get('machine', {}).get('git_commit', '?')[:10]}",
                      r.get("measured_at", "?")[:10]])
     out += _table(["tier", "cold s", "no-op s", "incremental s", "correction s",
-                   "parse floor s", "cold / floor", "peak MB", "commit", "date"], rows) + [""]
+                   "parse floor s", "cold / floor", "peak MB", "commit", "date"], rows,
+                  "lrrrrrrrll") + [""]
     target_rows = []
     for r in results:
         for t in r.get("targets", []):
@@ -247,7 +252,7 @@ def summary_markdown(results_dir: Path) -> str:
                                                else "")])
     if target_rows:
         out += ["## Targets", ""] + _table(["tier", "target", "measured", "result"],
-                                           target_rows) + [""]
+                                           target_rows, "llrl") + [""]
     machines = {machine_line(r.get("machine", {})) for r in results}
     if machines:
         out += ["## Machines", ""] + [f"- {m}" for m in sorted(machines)] + [""]

@@ -575,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
         case = run_case(name, ctx)
         case["what"] = describe(name, ctx)
         result["cases"][name] = case
-        state["applied"] = [*state.get("applied", []), name]
+        if case["exit_code"] == 0:   # a later partial run may build on this deployment
+            state["applied"] = [*state.get("applied", []), name]
         state_path.write_text(json.dumps(state, indent=1), encoding="utf-8")
         if case["exit_code"] != 0:
             log(tier, f"{name} failed (exit {case['exit_code']}); the later cases need its "

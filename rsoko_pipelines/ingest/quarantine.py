@@ -85,7 +85,7 @@ def problems_from_validation(outcome) -> list[dict]:
     are not reasons to quarantine), in the report's problem shape."""
     return [{
         "check": exp.name,
-        "message": exp.description or exp.expectation_type,
+        "message": _broken_rule(exp),
         "unexpected_count": exp.unexpected_count,
         "sample_values": [str(v) for v in exp.sample_values][:10],
         "rows": list(exp.rows)[:MAX_ROWS_IN_REPORT],
@@ -93,6 +93,18 @@ def problems_from_validation(outcome) -> list[dict]:
         "headers": list(getattr(exp, "headers", None) or []),
         "hint": exp.hint or "",
     } for exp in outcome.blocking_failures]
+
+
+def _broken_rule(exp) -> str:
+    """A suite describes what must hold ("the school is in the registry"); the operator
+    needs to read that it does not, and for how many rows."""
+    rule = exp.description or exp.expectation_type
+    if exp.exception:
+        return f"the check could not run ({exp.exception[:200]}): {rule}"
+    count = exp.unexpected_count
+    if count:
+        return f"{count:,} row(s) break the rule / нарушено правило: {rule}"
+    return f"rule broken / нарушено правило: {rule}"
 
 
 def summary_line(rel: str, problems: list[dict]) -> str:

@@ -32,10 +32,10 @@ def registry_missing_outcome(source: str, academic_year: int, parsed, file_label
     finding = ExpectationOutcome(
         name=f"{source}.registry_of_year_loaded", expectation_type="registry_of_year_loaded",
         column=None, success=False, severity="error", status="failed", table=source,
-        description=f"Реестр ОО за {academic_year} год не загружен: школы файла не с чем "
-                    f"сверить / No registry of schools is loaded for academic year "
-                    f"{academic_year} (inbox folder {source}/{academic_year}), so the schools "
-                    "of this file cannot be checked",
+        description=f"Реестр ОО {academic_year} учебного года загружен (schools/"
+                    f"{academic_year}), иначе школы файла не с чем сверить / The registry of "
+                    f"schools of academic year {academic_year} is loaded (inbox folder schools/"
+                    f"{academic_year}); without it the schools of this file cannot be checked",
         hint=f"If {academic_year} is the right year, drop that year's registry of schools into "
              f"schools/{academic_year}/ first, then this file again; if the file belongs to "
              f"another year, move it to {source}/<that year>/ (the year the academic year ends)")

@@ -268,12 +268,108 @@ def checksums(path: Path, schemas: tuple[str, ...] = ("marts",),
         con.close()
 
 
-def warehouse_checksums(data: Path) -> dict[str, str]:
-    """Every table of the layers that must converge: the raw landing tables (not the file
-    registry and sightings, which record when and under which name a file was seen), the
-    star and the marts."""
-    return checksums(settings_for(data).warehouse_path, ("raw", "core", "marts"),
-                     skip=lambda s, t: s == "raw" and t.startswith("_"))
+REL_TOL = 1e-9
+FLOATING = ("DOUBLE", "FLOAT", "REAL")
+
+
+def _floating_rows(con, table: str, exact: list[str], floating: list[str]) -> list[tuple]:
+    cols = ", ".join(f'"{c}"' for c in exact + floating)
+    rows = con.execute(f"SELECT {cols} FROM {table}").fetchall()
+    return sorted(rows, key=lambda r: (tuple(map(str, r[:len(exact)])),
+                                       tuple(-1e308 if x is None else x
+                                             for x in r[len(exact):])))
+
+
+def _close(x, y) -> bool:
+    import math
+
+    if x is None or y is None:
+        return x is y
+    return math.isclose(x, y, rel_tol=REL_TOL, abs_tol=REL_TOL)
+
+
+def compare_databases(a: Path, b: Path, schemas: tuple[str, ...] = ("marts",),
+                      skip: Callable[[str, str], bool] = lambda s, t: False) -> list[str]:
+    """The tables of two databases that differ ([] when they hold the same rows).
+
+    Tables are compared by checksum (rsoko_pipelines.publish.table_checksum: every
+    column, every row). Only when the checksums differ, a table with floating-point
+    columns is compared row by row: every other column must still be identical (rows are
+    aligned on them), the floating ones equal within REL_TOL. Why: DuckDB's parallel
+    aggregation adds doubles in an order that varies from run to run, so two uninterrupted
+    nights of the same inbox give means and z-scores that differ in their last bits
+    (observed up to 2e-10 relative for a z-score near 0) — the same data, not a
+    half-applied load."""
+    import duckdb
+
+    from rsoko_pipelines.publish import table_checksum
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        diffs = []
+        for schema in schemas:
+            names = {db: {t for t in _relations_in(con, db, schema) if not skip(schema, t)}
+                     for db in ("a", "b")}
+            if names["a"] != names["b"]:
+                diffs.append(f"{schema}: tables {sorted(names['a'] ^ names['b'])} in one only")
+            for table in sorted(names["a"] & names["b"]):
+                ta, tb = f'a."{schema}"."{table}"', f'b."{schema}"."{table}"'
+                ca, cb = table_checksum(con, ta), table_checksum(con, tb)
+                if ca == cb:
+                    continue
+                cols = {db: con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name "
+                    "= ? AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                    [db, schema, table]).fetchall() for db in ("a", "b")}
+                floating = [c for c, t in cols["a"] if t in FLOATING]
+                if cols["a"] != cols["b"] or not floating:
+                    diffs.append(f"{schema}.{table}: {ca} != {cb}")
+                    continue
+                exact = [c for c, t in cols["a"] if t not in FLOATING]
+                ra, rb = (_floating_rows(con, t, exact, floating) for t in (ta, tb))
+                bad = [(x, y) for x, y in zip(ra, rb)
+                       if x[:len(exact)] != y[:len(exact)]
+                       or not all(_close(u, v) for u, v in zip(x[len(exact):],
+                                                               y[len(exact):]))]
+                if len(ra) != len(rb) or bad:
+                    diffs.append(f"{schema}.{table}: {len(ra)} vs {len(rb)} rows, "
+                                 f"{len(bad)} differ, e.g. {bad[:1]}")
+        return diffs
+    finally:
+        con.close()
+
+
+def _relations_in(con, db: str, schema: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ? "
+        "AND schema_name = ? AND NOT internal", [db, schema, db, schema]).fetchall()]
+
+
+def warehouse_differences(data: Path, reference: Path) -> list[str]:
+    """The layers that must converge: the raw landing tables (not the file registry and
+    sightings, which record when and under which name a file was seen), the star and the
+    marts."""
+    return compare_databases(settings_for(data).warehouse_path,
+                             settings_for(reference).warehouse_path, ("raw", "core", "marts"),
+                             skip=lambda s, t: s == "raw" and t.startswith("_"))
+
+
+def published_differences(data: Path, reference: Path) -> list[str]:
+    """What analysts see now against the reference's publication: every mart, and the
+    `_publication` row without its per-publication columns (version, time, commit)."""
+    from rsoko_pipelines.publish import published_database
+
+    mine = published_database(settings_for(data).published_dir)
+    theirs = published_database(settings_for(reference).published_dir)
+    diffs = compare_databases(mine, theirs, skip=lambda s, t: t == "_publication")
+    rows = [{k: v for k, v in publication_row(db).items() if k not in PUBLICATION_VOLATILE}
+            for db in (mine, theirs)]
+    if rows[0] != rows[1]:
+        diffs.append(f"_publication: {rows[0]} != {rows[1]}")
+    return diffs
 
 
 def debris(path: Path) -> list[str]:
@@ -298,18 +394,6 @@ def publication_row(path: Path) -> dict:
         return dict(zip([d[0] for d in cur.description], rows[0]))
     finally:
         con.close()
-
-
-def published_state(published_dir: Path) -> dict:
-    """What the analysts see now: {'tables': checksums of the current database without
-    `_publication`, 'publication': its row without the per-publication columns}."""
-    from rsoko_pipelines.publish import published_database
-
-    db = published_database(published_dir)
-    row = publication_row(db)
-    return {"tables": checksums(db, skip=lambda s, t: t == "_publication"),
-            "publication": {k: str(v) for k, v in row.items()
-                            if k not in PUBLICATION_VOLATILE}}
 
 
 # --------------------------------------------------------------------------- publication
@@ -397,21 +481,23 @@ def free_pool_slots(data: Path) -> dict:
 # --------------------------------------------------------------------------- reference
 @dataclass
 class Reference:
-    """The uninterrupted cold night of tier XS (built once per session)."""
+    """The uninterrupted cold night of tier XS (built once per session; never modified:
+    tests compare with it or clone it)."""
 
     data: Path
-    warehouse: dict[str, str]           # raw/core/marts checksums
-    published: dict                     # published_state()
     version: str
     seconds: float
 
-    @property
-    def marts(self) -> dict[str, str]:
-        return {k: v for k, v in self.warehouse.items() if k.startswith("marts.")}
+
+REFERENCE_DIR_VAR = "RSOKO_TEST_REFERENCE_DIR"
 
 
 def reference_night(tmp_path_factory) -> Reference:
-    root = shared_root(tmp_path_factory) / "rsoko-reliability-reference"
+    """Built once per session under its temporary folder. While iterating on these tests,
+    RSOKO_TEST_REFERENCE_DIR=<folder> keeps (and reuses) it there instead: delete the
+    folder whenever the pipeline code or the demo data changed."""
+    root = Path(os.environ.get(REFERENCE_DIR_VAR)
+                or shared_root(tmp_path_factory) / "rsoko-reliability-reference")
     root.mkdir(parents=True, exist_ok=True)
     data, done = root / "data", root / "reference.json"
     with open(root / ".lock", "w") as lock:
@@ -422,13 +508,11 @@ def reference_night(tmp_path_factory) -> Reference:
             started = time.monotonic()
             run_night(data, "reference")
             seconds = time.monotonic() - started
-            published = settings_for(data).published_dir
-            version = verify_publication(published)
-            done.write_text(json.dumps({
-                "warehouse": warehouse_checksums(data), "published": published_state(published),
-                "version": version, "seconds": seconds}, indent=1), encoding="utf-8")
-    saved = json.loads(done.read_text(encoding="utf-8"))
-    return Reference(data=data, **saved)
+            version = verify_publication(settings_for(data).published_dir)
+            assert version is not None
+            done.write_text(json.dumps({"version": version, "seconds": seconds}),
+                            encoding="utf-8")
+    return Reference(data=data, **json.loads(done.read_text(encoding="utf-8")))
 
 
 # --------------------------------------------------------------------------- readers

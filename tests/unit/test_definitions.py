@@ -15,14 +15,14 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 def test_import_is_cheap():
-    """Importing the module must not build dbt or touch the warehouse."""
-    code = ("import time, sys; t=time.perf_counter(); import rsoko_pipelines.definitions; "
-            "print(time.perf_counter()-t); print('dagster_dbt' in sys.modules, "
-            "'great_expectations' in sys.modules, 'duckdb' in sys.modules)")
+    """Importing the module must not build dbt or touch the warehouse (checked by what it
+    imports, not by a timing that depends on the machine's load)."""
+    code = ("import sys; import rsoko_pipelines.definitions; "
+            "print('dagster_dbt' in sys.modules, 'great_expectations' in sys.modules, "
+            "'duckdb' in sys.modules, 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO_ROOT).stdout.split()
-    assert float(out[0]) < 3.0
-    assert out[1:] == ["False", "False", "False"]
+    assert out == ["False", "False", "False", "False"]
 
 
 def test_definitions_have_every_layer():
