@@ -46,7 +46,8 @@ def hostile_cmd(
     source_dir: Path = typer.Option(..., "--from", exists=True, file_okay=False,
                                     help="A generated demo tier (`rsoko demo generate`), "
                                          "two years at least (XS or S)."),
-    out: Path = typer.Option(..., "--out", help="Where to write the corpus (replaced)."),
+    out: Path = typer.Option(..., "--out", help="An empty or new folder for the corpus (an "
+                                                "earlier corpus there is replaced)."),
 ) -> None:
     """Write a corpus of broken and hostile extracts made from a generated tier: each case
     says whether the platform must load or quarantine it, and why (OUT/cases.json). Load
@@ -59,7 +60,7 @@ def hostile_cmd(
     try:
         cases = build_corpus(source_dir, out)
     except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--from") from exc
+        raise typer.BadParameter(str(exc), param_hint="--from/--out") from exc
     table = Table(title=f"Hostile corpus: {len(cases)} cases → {out}")
     for column in ("case", "file(s)", "expect", "check"):
         table.add_column(column)

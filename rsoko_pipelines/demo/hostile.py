@@ -137,7 +137,10 @@ def build_corpus(base_inbox: Path, out: Path) -> list[Case]:
     years = sorted(manifest["years"])
     if len(years) < 2:
         raise ValueError("the hostile corpus needs a tier with two years (XS or S)")
-    shutil.rmtree(out, ignore_errors=True)
+    if out.exists() and any(out.iterdir()) and not (out / "cases.json").is_file():
+        raise ValueError(f"{out} is not empty and holds no earlier corpus (cases.json); "
+                         "choose an empty or new folder")
+    shutil.rmtree(out, ignore_errors=True)   # an earlier corpus only (checked above)
     out.mkdir(parents=True)
     rows = {f["path"]: f["rows"] for f in manifest.get("files", ())}
     ctx = Ctx(base_inbox, out, years, select_base(base_inbox), rows)

@@ -41,7 +41,6 @@ LATIN_TWINS = dict(zip("ABCEHKMOPTXaceopxy", "АВСЕНКМОРТХасеорх
 CYRILLIC_TWINS = {c: l for l, c in LATIN_TWINS.items()}                  # Cyrillic → Latin
 
 
-
 def _only(allowed: str, twins: str) -> str:
     """A value made of `allowed` characters and look-alike `twins`, with at least one twin:
     what a code typed in the wrong layout looks like. Anything else (a surname shifted into

@@ -38,7 +38,7 @@ def with_trailing_delimiter(headers: list[str], body: str, delimiter: str) -> li
 
 
 def values_without_header(raw: pa.Table, names: list[str], positions: list[int],
-                           lines: np.ndarray, name: str) -> None:
+                          lines: np.ndarray, name: str) -> None:
     """A value under an empty header is a shifted line (an extra separator inside it), or
     data nobody can name: loading the file would silently drop it."""
     bad = None
@@ -55,7 +55,7 @@ def values_without_header(raw: pa.Table, names: list[str], positions: list[int],
 
 
 def repeated_header(raw: pa.Table, names: list[str], headers: list[str], lines: np.ndarray,
-                     name: str) -> None:
+                    name: str) -> None:
     """The header again among the data: several exports glued together (often each with
     its own BOM). Its cells would otherwise fail as wrong types or load as a bogus row."""
     keys = [(i, normalize_header(h)) for i, h in enumerate(headers) if normalize_header(h)][:2]
