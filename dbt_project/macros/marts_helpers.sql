@@ -74,3 +74,27 @@
       where s.academic_year = {{ t }}.academic_year
         and s.school_code = {{ t }}.school_code)::varchar                      as school_name
 {%- endmacro %}
+
+{#- Order-independent mean and standard deviation of a DOUBLE expression.
+    DuckDB sums doubles in parallel in a varying order, so avg()/stddev_*() of doubles
+    can differ in the last bits between two runs over the same data; the marts must be
+    reproducible (same inputs → same table checksums). The inputs are rounded to 1e-10 and
+    summed exactly as DECIMAL; only the final division is in double.
+    `where`: an optional FILTER condition; `over`: an optional window name. -#}
+{% macro _exact_clause(where, over) -%}
+    {%- if where %} filter (where {{ where }}){% endif %}{% if over %} over {{ over }}{% endif -%}
+{%- endmacro %}
+
+{% macro exact_avg(x, where=none, over=none) -%}
+    (sum(({{ x }})::decimal(38, 10)){{ _exact_clause(where, over) }}::double
+     / nullif(count({{ x }}){{ _exact_clause(where, over) }}, 0))
+{%- endmacro %}
+
+{% macro exact_stddev(x, kind='samp', where=none, over=none) -%}
+    {%- set n = 'count(' ~ x ~ ')' ~ _exact_clause(where, over) -%}
+    {%- set s1 = 'sum((' ~ x ~ ')::decimal(38, 10))' ~ _exact_clause(where, over) -%}
+    {%- set s2 = 'sum((' ~ x ~ ')::decimal(38, 10) * (' ~ x ~ ')::decimal(38, 10))' ~ _exact_clause(where, over) -%}
+    {%- set denominator = n ~ ' - 1' if kind == 'samp' else n -%}
+    sqrt(greatest(({{ s2 }}::double - {{ s1 }}::double * {{ s1 }}::double / nullif({{ n }}, 0))
+                  / nullif({{ denominator }}, 0), 0))
+{%- endmacro %}

@@ -17,7 +17,7 @@ agg as (
         {{ marts_level_columns() }},
         domain,
         count(*)                                                              as participants,
-        avg(score)                                                            as mean_score,
+        {{ exact_avg('score') }}                                              as mean_score,
         count(*) filter (where is_below_level_2)                              as n_below_level_2,
         count(*) filter (where level_num >= 5)                                as n_level_5_6
     from results

@@ -49,8 +49,8 @@ z as (
     select
         scored.*,
         case when is_eligible then
-            -(pct_failed - avg(pct_failed) filter (where is_eligible) over w)
-              / nullif(stddev_samp(pct_failed) filter (where is_eligible) over w, 0)
+            -(pct_failed - {{ exact_avg('pct_failed', where='is_eligible', over='w') }})
+              / nullif({{ exact_stddev('pct_failed', where='is_eligible', over='w') }}, 0)
         end                                                                   as neg_z_failed,
         lag(is_failing) over (partition by school_code, procedure order by academic_year) as failing_prev_row,
         lag(academic_year) over (partition by school_code, procedure order by academic_year) as prev_row_year
@@ -74,7 +74,7 @@ per_school as (
         count(*) filter (where is_failing)                                    as n_procedures_failing,
         coalesce(bool_or(is_failing and failing_prev_row
                          and prev_row_year = academic_year - 1), false)       as repeat_failing,
-        avg(neg_z_failed)                                                     as results_z,
+        {{ exact_avg('neg_z_failed') }}                                       as results_z,
         count(neg_z_failed)                                                   as n_procedures_scored
     from z
     group by academic_year, school_code

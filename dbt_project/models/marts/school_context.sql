@@ -17,14 +17,14 @@ active as (
 
     select
         academic_year, school_code,
-        (pct_parents_higher_ed - avg(pct_parents_higher_ed) over w)
-            / coalesce(nullif(stddev_pop(pct_parents_higher_ed) over w, 0), 1) as z_higher_ed,
-        (pct_lowincome - avg(pct_lowincome) over w)
-            / coalesce(nullif(stddev_pop(pct_lowincome) over w, 0), 1)         as z_lowincome,
-        (pct_singleparent - avg(pct_singleparent) over w)
-            / coalesce(nullif(stddev_pop(pct_singleparent) over w, 0), 1)      as z_singleparent,
-        (pct_nonnative - avg(pct_nonnative) over w)
-            / coalesce(nullif(stddev_pop(pct_nonnative) over w, 0), 1)         as z_nonnative
+        (pct_parents_higher_ed - {{ exact_avg('pct_parents_higher_ed', over='w') }})
+            / coalesce(nullif({{ exact_stddev('pct_parents_higher_ed', kind='pop', over='w') }}, 0), 1) as z_higher_ed,
+        (pct_lowincome - {{ exact_avg('pct_lowincome', over='w') }})
+            / coalesce(nullif({{ exact_stddev('pct_lowincome', kind='pop', over='w') }}, 0), 1)         as z_lowincome,
+        (pct_singleparent - {{ exact_avg('pct_singleparent', over='w') }})
+            / coalesce(nullif({{ exact_stddev('pct_singleparent', kind='pop', over='w') }}, 0), 1)      as z_singleparent,
+        (pct_nonnative - {{ exact_avg('pct_nonnative', over='w') }})
+            / coalesce(nullif({{ exact_stddev('pct_nonnative', kind='pop', over='w') }}, 0), 1)         as z_nonnative
     from schools
     where status_code = 'active'
       and pct_parents_higher_ed is not null and pct_lowincome is not null

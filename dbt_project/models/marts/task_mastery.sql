@@ -32,7 +32,7 @@ agg as (
         max(task_level)                   as task_level,
         max(max_points)                   as max_points,
         count(*)                          as participants,
-        avg(points)                       as mean_points
+        {{ exact_avg('points') }}         as mean_points
     from tasks
     group by {{ marts_level_grouping_sets(['academic_year', 'procedure', 'subject_code', 'grade',
                                            'task_order', 'task']) }}

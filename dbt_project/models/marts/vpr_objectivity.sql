@@ -70,10 +70,10 @@ region as (
     select
         rates.*,
         quantile_cont(pct_raised, 0.9) over w                                 as region_p90_pct_raised,
-        avg(mean_primary_score) over w                                        as region_mean_of_school_means,
-        stddev_samp(mean_primary_score) over w                                as region_sd_of_school_means,
-        (mean_primary_score - avg(mean_primary_score) over w)
-            / nullif(stddev_samp(mean_primary_score) over w, 0)               as z_vs_region
+        {{ exact_avg('mean_primary_score', over='w') }}                       as region_mean_of_school_means,
+        {{ exact_stddev('mean_primary_score', over='w') }}                    as region_sd_of_school_means,
+        (mean_primary_score - {{ exact_avg('mean_primary_score', over='w') }})
+            / nullif({{ exact_stddev('mean_primary_score', over='w') }}, 0)  as z_vs_region
     from rates
     window w as (partition by academic_year, subject_code, grade)
 
