@@ -137,11 +137,15 @@ def _execute(instance, plan, report: NightReport) -> bool:
     """Runs the plan in this process, then publishes when a publication is due (the same
     rule as the publish sensor); returns True when a run failed. Definitions are only
     loaded when there is work: a quiet night costs a plan, not a dbt manifest."""
-    from rsoko_pipelines.planning import run_selection
+    from rsoko_pipelines.planning import run_selection, still_needed
     from rsoko_pipelines.sensors import publish_decision
 
     definitions, failed = None, False
     for year in plan.years:
+        if not still_needed(instance, year, plan.seeds):
+            console.print(f"[yellow]{year.academic_year}: loaded or being loaded by another "
+                          "run since this night's plan; skipped.[/yellow]")
+            continue
         definitions = definitions or _definitions()
         console.rule(f"academic year {year.academic_year}")
         result = definitions.resolve_job_def("nightly_load").execute_in_process(

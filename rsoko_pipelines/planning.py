@@ -150,6 +150,17 @@ def plan_night(instance: dg.DagsterInstance, settings: Settings) -> NightPlan:
     return plan
 
 
+def still_needed(instance: dg.DagsterInstance, year: YearPlan, seeds: str) -> bool:
+    """Re-checked just before a year runs: an overlapping `rsoko nightly` (or the daemon)
+    may have started or finished the same work since this night's plan was made."""
+    if instance.get_run_ids(filters=dg.RunsFilter(
+            job_name=NIGHTLY_JOB, statuses=IN_FLIGHT,
+            tags={PARTITION_TAG: year.academic_year}), limit=1):
+        return False
+    return not _succeeded_with(instance, {PARTITION_TAG: year.academic_year,
+                                          **year.tags(seeds)})
+
+
 def run_selection(year: YearPlan) -> dg.AssetSelection:
     """Assets of one year's run: the changed raw sources and every staging/intermediate/
     core model downstream of them; all models of the year when it is rebuilt; the reference

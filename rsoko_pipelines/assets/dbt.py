@@ -84,15 +84,37 @@ def _invoke(context: dg.AssetExecutionContext, dbt: DbtCliResource, academic_yea
             full_refresh: bool, indirect_selection: str = "buildable"):
     """`buildable`: a test runs when each model it reads is built in this step or upstream
     of it (a marts test that also reads a core fact runs in the marts step); the seeds step
-    passes `cautious` (a test that also reads a model must wait for that model)."""
+    passes `cautious` (a test that also reads a model must wait for that model).
+    dbt's per-invocation target folder (manifest, run results, logs: ~10 MB) goes under the
+    data folder, not into the repository, and only the newest few are kept."""
     from rsoko_pipelines.resources.dbt import warehouse_env
+    from rsoko_pipelines.settings import Settings
 
     warehouse_env()
     args = dbt_cli_args("build", academic_year=academic_year, full_refresh=full_refresh,
                         indirect_selection=indirect_selection)
-    context.log.info(f"dbt {' '.join(args)}")
-    invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+    runs_dir = Settings.from_env().data_dir / "dbt_runs"
+    target = runs_dir / f"{context.op_execution_context.op.name}-{context.run.run_id[:8]}"
+    context.log.info(f"dbt {' '.join(args)}  (target: {target})")
+    try:
+        invocation = dbt.cli(args, context=context, target_path=target)
+        yield from invocation.stream()
+    finally:
+        _prune(runs_dir, keep=DBT_RUNS_KEPT)
+
+
+DBT_RUNS_KEPT = 8
+
+
+def _prune(runs_dir, keep: int) -> None:
+    import shutil
+
+    if not runs_dir.is_dir():
+        return
+    folders = sorted((p for p in runs_dir.iterdir() if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
