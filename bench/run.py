@@ -351,7 +351,7 @@ def run_case(name: str, ctx: dict) -> dict:
     sampler: TreeSampler = m.pop("_sampler")
     sampler.write_tsv(logs / f"{name}.mem.tsv")
     case = {"measured_at": _now(), "commit": ctx["machine"]["git_commit"], **m,
-            "log": str(logs / f"{name}.log")}
+            "log": _rel(logs / f"{name}.log")}
     report = json.loads(latest.read_text(encoding="utf-8")) if latest.exists() else None
     if report is None:
         case.update(plan="?", stages=dict.fromkeys(STAGES, 0.0), runs=[], other_s=None,
@@ -393,6 +393,14 @@ def run_case(name: str, ctx: dict) -> dict:
     log(tier, f"{name}: exit {m['exit_code']}, {m['wall_s']:.1f} s wall, {m['cpu_s']:.1f} s CPU, "
               f"peak {case['peak_mb']:.0f} MB; plan: {case['plan']}")
     return case
+
+
+def _rel(path: Path) -> str:
+    """A path relative to the repository when it is inside it (results are committed)."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def _round(value, digits: int = 2):

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from tests.integration._broken_files import TEST_KEY
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RSOKO = str(BIN / "rsoko")
-TEST_KEY = "test-key-not-secret"
 RSOKO_VARS = ("RSOKO_INBOX_DIR", "RSOKO_WAREHOUSE", "RSOKO_ARCHIVE_DIR", "RSOKO_QUARANTINE_DIR",
               "RSOKO_PUBLISHED_DIR", "RSOKO_REPORTS_DIR", "RSOKO_SECRETS_DIR",
               "RSOKO_PUBLISH_KEEP")
@@ -89,6 +90,17 @@ def clone_deployment(src: Path, dst: Path) -> Path:
         else:
             shutil.copy2(child, dst / child.name)
     return dst
+
+
+def add_duplicate(data: Path, source: str, year: str) -> Path:
+    """A new file in an inbox folder: a copy of one of its files under a new name. The
+    planner sees a changed folder and loads the year; the ingest recognises the bytes as
+    already loaded, so the data (and every table built from it) stays the same."""
+    folder = Path(data) / "inbox" / source / year
+    original = sorted(p for p in folder.iterdir() if p.is_file())[0]
+    copy = folder / f"extra_{original.name}"
+    shutil.copy(original, copy)
+    return copy
 
 
 def shared_root(tmp_path_factory) -> Path:
@@ -582,7 +594,7 @@ def reader_main(published: str, stop: str, out: str, mode: str) -> None:
         except Exception:   # every failure an analyst would see counts
             summary["errors"].append(traceback.format_exc(limit=3)[-2000:])
         summary["queries"] += 1
-        time.sleep(0.3 if mode == "cli" else 0.05)
+        time.sleep(0.3 if mode == "cli" else 0.1)
     Path(out).write_text(json.dumps(summary, indent=1), encoding="utf-8")
 
 

@@ -2,8 +2,9 @@
 loads run, and two nightly loads overlap on the same deployment.
 
 A clone of the uninterrupted reference deployment (so a version is already published)
-receives a new ВПР workbook in each academic year (a copy under a new name: same bytes, so
-no new rows and the result must equal the reference). Four analyst processes read the
+receives a new functional-literacy file in each academic year (a copy under a new name:
+same bytes, so no new rows and the result must equal the reference; the smallest source,
+so the nights stay short). Four analyst processes read the
 published marts in a loop — two through `published_database()` (the resolved path of the
 current version), one through the stable `published/rsoko_marts.duckdb` path the README
 gives analysts, one through `rsoko sql` — while a first `rsoko nightly` runs and, once its
@@ -17,7 +18,6 @@ reference (raw landing, star and marts), and nothing may stay claimed or in flig
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
@@ -39,9 +39,7 @@ def overlap(reference, tmp_path_factory):
     pub = n.settings_for(data).published_dir
     before = n.verify_publication(pub)
     for year in ("2024", "2025"):
-        folder = data / "inbox" / "vpr" / year
-        source = sorted(folder.glob("*.xlsx"))[-1]
-        shutil.copy(source, folder / f"extra_{source.name}")
+        n.add_duplicate(data, "literacy", year)
     readers = n.Readers(data, work)
     first = second = None
     try:

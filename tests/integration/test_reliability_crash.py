@@ -17,7 +17,6 @@ a new file, that night killed while publishing → re-run to the end."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
@@ -145,9 +144,7 @@ def test_the_night_after_recovery_is_quiet(data):
 def test_kill_during_publication_keeps_the_previous_version(data, reference):
     pub = _pub(data)
     before = n.verify_publication(pub)
-    folder = data / "inbox" / "vpr" / "2025"
-    source = sorted(folder.glob("*.xlsx"))[0]
-    shutil.copy(source, folder / f"extra_{source.name}")   # same bytes: no new rows
+    n.add_duplicate(data, "literacy", "2025")      # a new file, same bytes: no new rows
     night = n.Nightly(data, "kill-publish")
     try:
         night.wait_for(lambda: bool(n.leftovers(pub)), "a version being written",

@@ -203,6 +203,29 @@ def test_no_personal_data_in_dagster_event_logs_and_compute_logs(night):
     assert not hits, hits
 
 
+def test_no_personal_data_in_the_dbt_logs_of_the_runs(night):
+    """dagster-dbt gives every dbt invocation its own target folder
+    (`dbt_project/target/<step>-<run id[:7]>-<uuid>/`): its dbt.log and run_results.json are
+    the dbt side of the compute logs of this deployment's runs."""
+    from rsoko_pipelines.settings import DBT_PROJECT_DIR
+
+    runs = {r["run_id"][:7] for r in n.dagster_runs(night["data"])}
+    folders = [p for p in (DBT_PROJECT_DIR / "target").glob("rsoko_dbt_*-*-*")
+               if p.is_dir() and p.name.split("-")[-2] in runs]
+    assert folders, "no dbt target folder of this deployment's runs"
+    hits = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            # the log and the results (messages of failing models and tests); the rest is
+            # the project's code (manifest, compiled SQL)
+            if path.is_file() and (path.suffix == ".log" or path.name == "run_results.json"):
+                found = _find(path.read_text(encoding="utf-8", errors="ignore"),
+                              night["personal"])
+                if found:
+                    hits[str(path.relative_to(folder.parent))] = sorted(found)[:5]
+    assert not hits, hits
+
+
 def test_no_personal_data_in_reports_quarantine_reports_and_console(night):
     settings, personal = night["settings"], night["personal"]
     reports = [p for root in (settings.reports_dir, settings.quarantine_dir)
