@@ -204,14 +204,12 @@ def test_no_personal_data_in_dagster_event_logs_and_compute_logs(night):
 
 
 def test_no_personal_data_in_the_dbt_logs_of_the_runs(night):
-    """dagster-dbt gives every dbt invocation its own target folder
-    (`dbt_project/target/<step>-<run id[:7]>-<uuid>/`): its dbt.log and run_results.json are
-    the dbt side of the compute logs of this deployment's runs."""
-    from rsoko_pipelines.settings import DBT_PROJECT_DIR
-
-    runs = {r["run_id"][:7] for r in n.dagster_runs(night["data"])}
-    folders = [p for p in (DBT_PROJECT_DIR / "target").glob("rsoko_dbt_*-*-*")
-               if p.is_dir() and p.name.split("-")[-2] in runs]
+    """Every dbt invocation has its own target folder under the data folder
+    (`<data>/dbt_runs/<step>-<run id[:8]>/`, the newest few kept): its dbt.log and
+    run_results.json are the dbt side of the compute logs of this deployment's runs."""
+    runs = {r["run_id"][:8] for r in n.dagster_runs(night["data"])}
+    folders = [p for p in (night["data"] / "dbt_runs").glob("rsoko_dbt_*-*")
+               if p.is_dir() and p.name.rsplit("-", 1)[-1] in runs]
     assert folders, "no dbt target folder of this deployment's runs"
     hits = {}
     for folder in folders:
