@@ -117,8 +117,11 @@ def _prune(runs_dir, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
-                     name: str = "rsoko_dbt_models") -> dg.AssetsDefinition:
+def _build(name: str, select: str, exclude: str | None = None, partitioned: bool = False,
+           indirect_selection: str = "buildable") -> dg.AssetsDefinition:
+    """One `@dbt_assets` over a dbt selection, in the single-writer pool with one retry.
+    Partitioned: the run's academic year reaches dbt as a var. The reference seeds share
+    the year assets' backfill policy (they run in the same `nightly_load` job)."""
     from rsoko_pipelines.resources.dbt import dbt_project
 
     project = dbt_project()
@@ -129,58 +132,34 @@ def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
         select=select,
         exclude=exclude,
         name=name,
-        partitions_def=ACADEMIC_YEARS,
+        partitions_def=ACADEMIC_YEARS if partitioned else None,
         dagster_dbt_translator=RsokoDbtTranslator(),
         pool=WAREHOUSE_POOL,
         retry_policy=DBT_RETRY,
-        backfill_policy=dg.BackfillPolicy.multi_run(1),
+        backfill_policy=(dg.BackfillPolicy.multi_run(1)
+                         if partitioned or select == SEEDS_SELECT else None),
     )
-    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
-        yield from _invoke(context, dbt, context.partition_key, config.full_refresh)
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+        year = context.partition_key if partitioned else None
+        yield from _invoke(context, dbt, year, config.full_refresh, indirect_selection)
 
-    return _models
+    return _assets
+
+
+def build_dbt_assets(select: str = MODELS_SELECT, exclude: str | None = None,
+                     name: str = "rsoko_dbt_models") -> dg.AssetsDefinition:
+    """The staging/intermediate/core models, partitioned by academic year."""
+    return _build(name, select, exclude, partitioned=True)
 
 
 def build_marts_assets(name: str = "rsoko_dbt_marts") -> dg.AssetsDefinition:
-    from rsoko_pipelines.resources.dbt import dbt_project
-
-    project = dbt_project()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        select=MARTS_SELECT,
-        name=name,
-        dagster_dbt_translator=RsokoDbtTranslator(),
-        pool=WAREHOUSE_POOL,
-        retry_policy=DBT_RETRY,
-    )
-    def _marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
-        yield from _invoke(context, dbt, None, config.full_refresh)
-
-    return _marts
+    """The marts over every year (not partitioned)."""
+    return _build(name, MARTS_SELECT)
 
 
 def build_reference_assets(name: str = "rsoko_dbt_reference") -> dg.AssetsDefinition:
-    from rsoko_pipelines.resources.dbt import dbt_project
-
-    project = dbt_project()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        select=SEEDS_SELECT,
-        name=name,
-        dagster_dbt_translator=RsokoDbtTranslator(),
-        pool=WAREHOUSE_POOL,
-        retry_policy=DBT_RETRY,
-        backfill_policy=dg.BackfillPolicy.multi_run(1),   # same as the year's assets
-    )
-    def _reference(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                   config: DbtRunConfig):
-        yield from _invoke(context, dbt, None, config.full_refresh, "cautious")
-
-    return _reference
+    """The reference seeds; `cautious`: a test that also reads a model waits for it."""
+    return _build(name, SEEDS_SELECT, indirect_selection="cautious")
 
 
 def build_all_dbt_assets() -> list[dg.AssetsDefinition]:
