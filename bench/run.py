@@ -383,10 +383,10 @@ def run_case(name: str, ctx: dict) -> dict:
             by_stage.setdefault(stage_of(key), []).append((start, end))
             all_steps.append((start, end))
     case["runs"] = runs
-    peaks = {s: _round(sampler.peak_within(by_stage[s]), 0) if s in by_stage else None
+    peaks = {s: _round(sampler.peak_within(by_stage[s]), 1) if s in by_stage else None
              for s in STAGES if s != "validate"}
     peaks["validate"] = None     # inside the ingest steps
-    peaks["other"] = _round(sampler.peak_outside(all_steps), 0)
+    peaks["other"] = _round(sampler.peak_outside(all_steps), 1)
     case["stage_peak_mb"] = peaks
     wh = data / "warehouse" / "rsoko.duckdb"
     case["warehouse_mb"] = round(wh.stat().st_size / 1024 / 1024, 1) if wh.exists() else None
