@@ -4,6 +4,7 @@ readers open read-only."""
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,14 @@ from typing import Iterator
 import duckdb
 
 LOCK_RETRY_SECONDS = 120.0
+# DuckDB's own default is 80 % of the machine's RAM; the nightly's peak (whole process
+# tree) must stay well inside the box, so the warehouse gets a fixed budget and spills to
+# `<warehouse>.tmp/` beyond it. The dbt profile reads the same variable.
+DEFAULT_MEMORY_LIMIT = "7GB"
+
+
+def duckdb_config() -> dict[str, str]:
+    return {"memory_limit": os.environ.get("RSOKO_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -19,7 +28,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + LOCK_RETRY_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
         except duckdb.IOException as err:  # "Could not set lock on file": another writer
             if "lock" not in str(err).lower() or time.monotonic() > deadline:
                 raise
