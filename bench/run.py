@@ -435,12 +435,15 @@ def prepare_cold(ctx: dict) -> None:
     held = ctx["incremental_file"]["path"]
     shutil.rmtree(data, ignore_errors=True)
     inbox = data / "inbox"
-    for f in ctx["manifest"]["files"]:
-        if f["path"] == held:
+    paths = [f["path"] for f in ctx["manifest"]["files"]]
+    # Tiers generated before the fix of municipality file names (F, 2026-11-24) list 18
+    # paths twice: the second file overwrote the first. Link what is on disk, once.
+    for path in dict.fromkeys(paths):
+        if path == held:
             continue
-        target = inbox / f["path"]
+        target = inbox / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(tier_dir / f["path"], target)
+        os.link(tier_dir / path, target)
 
 
 def prepare_incremental(ctx: dict) -> None:
@@ -558,6 +561,14 @@ def main(argv: list[str] | None = None) -> int:
             "The page cache is warm (the files were just generated or read); the machine is "
             "shared with other jobs, so compare CPU s as well as wall s.",
         ]})
+    listed = [f["path"] for f in manifest["files"]]
+    if len(set(listed)) < len(listed):
+        result["notes"].append(
+            f"This tier was generated before the fix of municipality file names: "
+            f"{len(listed) - len(set(listed))} of its {len(listed):,} file paths are listed "
+            "twice (a long municipality name lost its '№ N' when cut to 40 characters, so "
+            "the second file overwrote the first); the cases load the "
+            f"{len(set(listed)):,} files on disk, slightly fewer rows than the totals above.")
     result.setdefault("cases", {})
     result.setdefault("parse_floor", {})
 

@@ -564,6 +564,14 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in text).strip()
 
 
+def _msu_label(msu_name: str) -> str:
+    """A municipality's name for a file name: cut to 40 characters, but never its '№ N'
+    (the country tier repeats names with a number, and cut names overwrote each other)."""
+    name, _, number = msu_name.partition(" № ")
+    label = _safe(name)[:40]
+    return f"{label} _ {number}" if number else label
+
+
 def _runs(keys: np.ndarray) -> list[tuple[int, int]]:
     """[lo, hi) runs of equal consecutive values."""
     if len(keys) == 0:
@@ -667,12 +675,16 @@ def write_form(region, out_dir: Path, procedure: str, year: int, subject: str, g
             for k, (a, b) in enumerate(parts):
                 suffix = f"_часть{k + 1}" if len(parts) > 1 else ""
                 fname = [f"{msu}_{subject}_{grade}{suffix}.xlsx",
-                         f"{_safe(msu_name)[:40]} {name} {grade}{suffix}.xlsx"][style]
+                         f"{_msu_label(msu_name)} {name} {grade}{suffix}.xlsx"][style]
                 sl = {**base, "layout": "municipality", "msu_code": msu}
                 if len(parts) > 1:
                     sl["part"] = k + 1
                 jobs.append((a, b, sl, fname))
     jobs = [(lo, hi, sl, folder / _safe(fname)) for lo, hi, sl, fname in jobs if hi > lo]
+    paths = [path for *_, path in jobs]
+    if len(set(paths)) < len(paths):   # a second file must never overwrite the first
+        raise ValueError(f"ВПР {name} {grade}: file names repeat: "
+                         f"{sorted({p.name for p in paths if paths.count(p) > 1})[:3]}")
     return _write_jobs(out_dir, form, schools, jobs, rng)
 
 

@@ -94,6 +94,18 @@ def test_f_codes_keep_leading_zeros():
     assert s["school_code"].is_unique
 
 
+def test_f_municipality_file_labels_are_unique():
+    """Per-municipality ВПР/РПР files are named after the municipality: the country tier
+    repeats names with '№ N', and labels cut to 40 characters once overwrote each other."""
+    from rsoko_pipelines.demo.vpr import _msu_label
+
+    names = build_region("F", SEED).municipalities["msu_name"]
+    assert names.is_unique
+    labels = names.map(_msu_label)
+    assert labels.is_unique, labels[labels.duplicated()].head().tolist()
+    assert (labels.str.len() <= 45).all()
+
+
 def test_kinds_settlement_and_sizes(region_s):
     s = region_s.schools_in(2025)
     kinds = s["school_kind"].value_counts(normalize=True)
