@@ -51,6 +51,7 @@ from report import CASES, STAGES, evaluate_targets, summary_markdown, tier_markd
 
 ALL_CASES = ("parse", *CASES)
 BENCH_KEY = "rsoko-bench-pseudonym-key-not-secret"
+TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS"}
 VERSIONED = ("duckdb", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
              "great_expectations", "pyarrow", "python-calamine")
 GIA_FOOTERS = ("Средние", "Минимальная граница", "Всего участников")
@@ -311,8 +312,9 @@ def measure(cmd: list[str], env: dict, log_path: Path, tier: str, label: str,
 
 
 def nightly_env(data: Path) -> dict:
+    # the deployment's paths are the bench's own; tuning knobs pass through
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("RSOKO_") and k != "DAGSTER_HOME"}
+           if (not k.startswith("RSOKO_") or k in TUNING_VARS) and k != "DAGSTER_HOME"}
     env.update(RSOKO_DATA_DIR=str(data), DAGSTER_HOME=str(data / "dagster_home"),
                RSOKO_PSEUDONYM_KEY=BENCH_KEY, COLUMNS="120", PYTHONUNBUFFERED="1")
     return env
