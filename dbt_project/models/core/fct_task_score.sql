@@ -6,34 +6,21 @@
 
 -- One row per result × task (every result of fct_assessment_result that carries task cells,
 -- results of record or not; filter is_result_of_record for mastery).
+-- No join back to the fact: both task models carry their result's attributes from the same
+-- attachable rows the fact is built from (reject_reason is null). Joining ~600M cells to the
+-- 50M-row fact spilled 52 GB of temp files on tier F; the relationships test on result_id
+-- guards that the two still agree.
 
-with gia_tasks as (
-
-    select * from {{ ref('int_gia_task_scores') }}
-    where {{ academic_year_filter() }}
-
-),
-
-vpr_tasks as (
-
-    select * from {{ ref('int_vpr_rpr_task_scores') }}
-    where {{ academic_year_filter() }}
-
-),
-
-results as (
-
-    select result_id, academic_year, procedure, subject_code, grade, school_code,
-           is_result_of_record
-    from {{ ref('fct_assessment_result') }}
-    where {{ academic_year_filter() }}
-
-),
-
-gia as (
+with gia as (
 
     select
         result_id,
+        academic_year,
+        procedure,
+        subject_code,
+        grade,
+        school_code,
+        is_result_of_record,
         task_no                          as task_order,
         task_no::varchar                 as task,
         null::varchar                    as task_level,
@@ -44,7 +31,8 @@ gia as (
         declared_max_points,
         null::boolean                    as attempted,   -- not recorded in ГИА sheets
         points is not null               as assessed
-    from gia_tasks
+    from {{ ref('int_gia_task_scores') }}
+    where {{ academic_year_filter() }}
 
 ),
 
@@ -52,6 +40,12 @@ vpr as (
 
     select
         result_id,
+        academic_year,
+        procedure,
+        subject_code,
+        grade,
+        school_code,
+        is_result_of_record,
         task_order,
         task,
         task_level,
@@ -62,7 +56,8 @@ vpr as (
         null::integer                    as declared_max_points,
         attempted,
         assessed
-    from vpr_tasks
+    from {{ ref('int_vpr_rpr_task_scores') }}
+    where {{ academic_year_filter() }}
 
 ),
 
@@ -77,27 +72,25 @@ unioned as (
 final as (
 
     select
-        unioned.result_id::varchar                   as result_id,
-        {{ task_key('results.procedure', 'results.academic_year', 'results.subject_code',
-                    'results.grade', 'unioned.task_order') }}::varchar as task_key,
-        results.academic_year::integer               as academic_year,
-        results.procedure::varchar                   as procedure,
-        results.subject_code::varchar                as subject_code,
-        results.grade::integer                       as grade,
-        results.school_code::varchar                 as school_code,
-        unioned.task_order::integer                  as task_order,
-        unioned.task::varchar                        as task,
-        unioned.task_level::varchar                  as task_level,
-        unioned.answer_part::varchar                 as answer_part,
-        unioned.raw_value::varchar                   as raw_value,
-        unioned.points::double                       as points,
-        unioned.max_points::integer                  as max_points,
-        unioned.declared_max_points::integer         as declared_max_points,
-        unioned.attempted::boolean                   as attempted,
-        unioned.assessed::boolean                    as assessed,
-        results.is_result_of_record::boolean         as is_result_of_record
+        result_id::varchar                           as result_id,
+        {{ task_key('procedure', 'academic_year', 'subject_code', 'grade', 'task_order') }}::varchar as task_key,
+        academic_year::integer                       as academic_year,
+        procedure::varchar                           as procedure,
+        subject_code::varchar                        as subject_code,
+        grade::integer                               as grade,
+        school_code::varchar                         as school_code,
+        task_order::integer                          as task_order,
+        task::varchar                                as task,
+        task_level::varchar                          as task_level,
+        answer_part::varchar                         as answer_part,
+        raw_value::varchar                           as raw_value,
+        points::double                               as points,
+        max_points::integer                          as max_points,
+        declared_max_points::integer                 as declared_max_points,
+        attempted::boolean                           as attempted,
+        assessed::boolean                            as assessed,
+        is_result_of_record::boolean                 as is_result_of_record
     from unioned
-    join results on results.result_id = unioned.result_id
 
 )
 

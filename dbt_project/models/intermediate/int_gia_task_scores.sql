@@ -7,6 +7,8 @@
 --   extended       «1(2)0(3)2(2)»: points(max) per task, numbered after the short tasks.
 -- Tasks are numbered 1…n in sheet order (short first), as task_no in ref_gia_task_spec.
 -- Removed/annulled results have empty strings and therefore no task rows.
+-- The result's attributes (procedure, subject, grade, school, result of record) come along,
+-- so that core.fct_task_score needs no join back to the fact.
 
 with results as (
 
@@ -26,6 +28,7 @@ short_cells as (
     select
         result_id,
         academic_year, source_procedure, source_subject_code,
+        procedure, subject_code, grade, school_code, is_result_of_record,
         'short'                                         as answer_part,
         unnest(cells)                                   as raw_value,
         generate_subscripts(cells, 1)                   as task_no,
@@ -34,6 +37,7 @@ short_cells as (
         select
             result_id,
             academic_year, source_procedure, source_subject_code,
+            procedure, subject_code, grade, school_code, is_result_of_record,
             regexp_extract_all(short_answers, '.')      as cells
         from results
         where short_answers is not null
@@ -46,6 +50,7 @@ extended_cells as (
     select
         result_id,
         academic_year, source_procedure, source_subject_code,
+        procedure, subject_code, grade, school_code, is_result_of_record,
         'extended'                                      as answer_part,
         unnest(points)                                  as raw_value,
         n_short + generate_subscripts(points, 1)        as task_no,
@@ -54,6 +59,7 @@ extended_cells as (
         select
             result_id,
             academic_year, source_procedure, source_subject_code,
+            procedure, subject_code, grade, school_code, is_result_of_record,
             coalesce(length(short_answers), 0)          as n_short,
             regexp_extract_all(extended_answers, '(\d+)\((\d+)\)', 1) as points,
             regexp_extract_all(extended_answers, '(\d+)\((\d+)\)', 2) as maxes
@@ -78,6 +84,11 @@ scored as (
         cells.academic_year,
         cells.source_procedure,
         cells.source_subject_code,
+        cells.procedure,
+        cells.subject_code,
+        cells.grade,
+        cells.school_code,
+        cells.is_result_of_record,
         cells.task_no,
         cells.answer_part,
         cells.raw_value,

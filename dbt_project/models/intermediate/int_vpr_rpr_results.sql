@@ -1,4 +1,8 @@
-{{ config(materialized='view', schema='intermediate') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    on_schema_change='sync_all_columns', schema='intermediate',
+    pre_hook="{{ delete_partition_rows() }}"
+) }}
 
 -- ВПР and РПР works attached to the registry school through the ФИС ОКО login. Every landing
 -- row is here once, with reject_reason set when it cannot enter the fact.
@@ -6,12 +10,17 @@
 -- school file of the same subject × grade): per academic_year × procedure × subject × grade ×
 -- school × participant_code the work of the most recently loaded file is the result of record,
 -- the others stay with is_result_of_record = false.
+-- Stored, not a view: the ranking window over every work of the year is the heaviest step
+-- of the ВПР chain, and the fact, rejected_results and the task cells all read it (tier F:
+-- 42M works; as a view it was ranked again by every reader and test).
 
 with works as (
 
     select * from {{ ref('stg_vpr') }}
+    where {{ academic_year_filter() }}
     union all by name
     select * from {{ ref('stg_rpr') }}
+    where {{ academic_year_filter() }}
 
 ),
 

@@ -6,6 +6,8 @@
 --   'X' (Latin or Cyrillic Х)   → 0 points, attempted = false, assessed = true;
 --   '-'                         → points NULL, assessed = false (excluded from mastery);
 --   empty cell / other text     → points NULL, assessed = false, raw_value kept.
+-- The result's attributes (subject, grade, school, result of record) come along, so that
+-- core.fct_task_score needs no join of ~10 cells per work back to the 50M-row fact.
 
 with results as (
 
@@ -26,7 +28,8 @@ cells as (
 
     select
         result_id,
-        academic_year, procedure, _file_id,
+        academic_year, procedure, subject_code, grade, school_code, is_result_of_record,
+        _file_id,
         unnest(task_scores)                             as raw_value,
         generate_subscripts(task_scores, 1)             as task_order
     from results
@@ -40,6 +43,10 @@ decoded as (
         cells.result_id,
         cells.academic_year,
         cells.procedure,
+        cells.subject_code,
+        cells.grade,
+        cells.school_code,
+        cells.is_result_of_record,
         cells.task_order,
         tasks.task,
         tasks.max_points,
