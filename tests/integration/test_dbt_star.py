@@ -23,13 +23,14 @@ from _star_landing import build_landing, landing_row_counts  # noqa: E402
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
-def dbt(warehouse: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+def dbt(warehouse: Path, tmp: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "RSOKO_WAREHOUSE": str(warehouse),
            "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run([DBT, *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True,
                           text=True)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    if check:
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc
 
 
@@ -186,6 +187,33 @@ def test_gia_strings_parsed(con):
 def test_olympiad_status_one_spelling(con):
     assert con.execute("SELECT list(DISTINCT status ORDER BY status) FROM "
                        "core.fct_olympiad_result").fetchone()[0] == ["победитель", "призёр"]
+
+
+def test_hashed_grain_test_catches_a_repeated_task_cell(built, tmp_path):
+    """The grain test of core.fct_task_score groups by a 64-bit hash (via_hash): one repeated
+    cell must still fail it, with the exact (result_id, task_order) reported."""
+    copy = tmp_path / "rsoko.duckdb"
+    shutil.copy(built[0], copy)
+    with duckdb.connect(str(copy)) as c:
+        result_id, task_order = c.execute(
+            "SELECT result_id, task_order FROM core.fct_task_score WHERE procedure = 'VPR' "
+            "ORDER BY result_id, task_order LIMIT 1").fetchone()
+        c.execute("INSERT INTO core.fct_task_score SELECT * FROM core.fct_task_score "
+                  "WHERE result_id = ? AND task_order = ?", [result_id, task_order])
+    select = "fct_task_score,test_name:unique_combination_of_columns"
+    failing = dbt(copy, tmp_path, "test", "--select", select, "--store-failures",
+                  check=False)
+    assert failing.returncode == 1
+    assert "Got 1 result" in failing.stdout
+    with duckdb.connect(str(copy), read_only=True) as c:
+        failures = c.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema LIKE '%dbt_test__audit'").fetchall()
+        assert len(failures) == 1
+        schema, table = failures[0]
+        assert c.execute(f'SELECT result_id, task_order, n_rows FROM "{schema}"."{table}"'
+                         ).fetchall() == [(result_id, task_order, 2)]
+    assert dbt(built[0], tmp_path, "test", "--select", select).returncode == 0
 
 
 def test_every_landing_row_accounted(con):
