@@ -52,11 +52,20 @@ class Pseudonymizer:
     def __init__(self, key: bytes, origin: str = "explicit") -> None:
         if not key:
             raise ValueError("empty pseudonymisation key")
+        self._key = key
         self._base = hmac.new(key, digestmod=hashlib.sha256)
         self.origin = origin          # 'env', 'file', 'generated' or 'explicit'
 
     def __repr__(self) -> str:       # never show the key
         return f"Pseudonymizer(origin={self.origin!r})"
+
+    # Picklable for the parser processes of ingest (an HMAC object is not): the key goes to
+    # our own child processes through a pipe, never to a file or a log.
+    def __getstate__(self) -> dict:
+        return {"key": self._key, "origin": self.origin}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["key"], state["origin"])
 
     @classmethod
     def from_env(cls, secrets_dir: Path | str | None = None) -> "Pseudonymizer":

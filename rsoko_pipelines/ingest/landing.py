@@ -3,8 +3,9 @@
 For each file in `<inbox>/<source>/<year>/`:
 1. skip it if its path, size and mtime were seen before (no hashing on a quiet night);
 2. hash it; skip it if the same bytes were seen before (under any name);
-3. parse it (rsoko_pipelines.extract) — a contract breach quarantines it, and so do a
-   symbolic link (never followed) and a parser crash (one odd file must not stop the night);
+3. parse it (rsoko_pipelines.extract; in parser processes when there are many files, see
+   ingest/parsing.py) — a contract breach quarantines it, and so do a symbolic link (never
+   followed) and a parser crash (one odd file must not stop the night);
 4. validate it with its Great Expectations suite — a blocking failure quarantines it;
 5. in one DuckDB transaction: remove the rows of the file it supersedes (same slice),
    insert its rows, update the registry. The original is archived unchanged first.
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from rsoko_pipelines.ingest import quarantine, registry
+from rsoko_pipelines.ingest.parsing import parse_in_order
 from rsoko_pipelines.ingest.warehouse import first_row
 from rsoko_pipelines.settings import Settings
 
@@ -112,8 +114,6 @@ def ingest_partition(
     log=None,
 ) -> PartitionIngest:
     """Ingest the new or changed files of one partition; see the module docstring."""
-    from rsoko_pipelines.extract import ExtractError, parse_extract
-
     log = log or (lambda message: None)
     registry.ensure_registry(con)
     con.execute(SIGHTINGS_DDL)
@@ -121,19 +121,26 @@ def ingest_partition(
     candidates = _new_files(con, settings, source, academic_year, result)
     log(f"{source}/{academic_year}: {len(candidates)} new file(s), "
         f"{result.count('unchanged', 'duplicate')} unchanged")
+    links = {cand.rel for cand in candidates if cand.path.is_symlink()}   # never followed
+    parsed_files = parse_in_order([c.path for c in candidates if c.rel not in links],
+                                  source, academic_year, pseudonymizer)
+    try:
+        _land_in_batches(con, settings, source, academic_year, candidates, links,
+                         parsed_files, validate, result, log)
+    finally:
+        parsed_files.close()     # stops the parser processes if landing failed
+    return result
+
+
+def _land_in_batches(con, settings, source, academic_year, candidates, links, parsed_files,
+                     validate, result, log) -> None:
     batch: list[tuple[_Candidate, object]] = []
     batch_rows = 0
     for done, cand in enumerate(candidates, 1):
-        problem = None
-        if cand.path.is_symlink():
-            problem = quarantine.problem_not_a_file(cand.path)
+        if cand.rel in links:
+            parsed, problem = None, quarantine.problem_not_a_file(cand.path)
         else:
-            try:
-                parsed = parse_extract(cand.path, source, academic_year, pseudonymizer)
-            except ExtractError as err:
-                problem = quarantine.problem_from_extract_error(err)
-            except Exception as err:  # a parser bug must not stop the night's other files
-                problem = quarantine.problem_from_crash(err)
+            parsed, problem = next(parsed_files)
         if problem is not None:
             result.files.append(quarantine.quarantine_file(
                 con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
@@ -150,7 +157,6 @@ def ingest_partition(
             batch, batch_rows = [], 0
     if batch:
         _ingest_batch(con, settings, source, academic_year, batch, validate, result)
-    return result
 
 
 def _new_files(con, settings, source, academic_year, result) -> list[_Candidate]:

@@ -301,3 +301,36 @@ def test_literacy(tmp_path):
     assert parsed.table["level"].to_pylist() == ["3", "ниже 1"]
     assert parsed.table["score"].to_pylist() == [512.4, 350.0]
     assert isinstance(parsed.table, pa.Table)
+
+
+# ------------------------------------------------------------------- parser processes
+def test_parser_processes_return_every_file_in_inbox_order(tmp_path, pseudo):
+    """ingest/parsing.py: with two spawned parser processes the results come back in the
+    order of the files, broken files as quarantine problems, and the participant keys
+    (HMAC with the key sent to the workers) equal those of the writer process."""
+    import pickle
+
+    from rsoko_pipelines.ingest.parsing import MIN_FILES_FOR_POOL, parse_in_order
+
+    paths = []
+    for i in range(MIN_FILES_FOR_POOL + 2):
+        title = f"{i + 1:02d} - Предмет {i} 2025.06.{i + 1:02d}"
+        if i == 3:       # a UTF-8 file where windows-1251 is required
+            paths.append(write_gia(tmp_path, ege_lines(title), name=f"{i:02d}.csv",
+                                   encoding="utf-8"))
+        else:
+            paths.append(write_gia(tmp_path, ege_lines(title), name=f"{i:02d}.csv"))
+    assert pickle.loads(pickle.dumps(pseudo)).participant_key("4512", "654321") == \
+        pseudo.participant_key("4512", "654321")
+
+    in_writer = list(parse_in_order(paths, "ege", 2025, pseudo, workers=1))
+    in_pool = list(parse_in_order(paths, "ege", 2025, pseudo, workers=2))
+    assert len(in_pool) == len(paths)
+    for (p1, problem1), (p2, problem2), path in zip(in_writer, in_pool, paths):
+        if path.name == "03.csv":
+            assert p2 is None and problem2 == problem1 and problem2["check"] == "encoding"
+            continue
+        assert problem2 is None and p2.path == path
+        assert p2.table.equals(p1.table)
+    keys = in_pool[0][0].table.column("participant_key").to_pylist()
+    assert len(keys) == 3 and all(len(k) == 64 for k in keys)
