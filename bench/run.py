@@ -51,7 +51,7 @@ from report import CASES, STAGES, evaluate_targets, summary_markdown, tier_markd
 
 ALL_CASES = ("parse", *CASES)
 BENCH_KEY = "rsoko-bench-pseudonym-key-not-secret"
-TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS"}
+TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS", "RSOKO_PARSE_WORKERS"}
 VERSIONED = ("duckdb", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
              "great_expectations", "pyarrow", "python-calamine")
 GIA_FOOTERS = ("Средние", "Минимальная граница", "Всего участников")
