@@ -14,7 +14,7 @@
 -- of the ВПР chain, and the fact, rejected_results and the task cells all read it (tier F:
 -- 42M works; as a view it was ranked again by every reader and test).
 
-with works as (
+with works as not materialized (
 
     select * from {{ ref('stg_vpr') }}
     where {{ academic_year_filter() }}
@@ -43,7 +43,7 @@ registry_years as (
 
 ),
 
-attached as (
+attached as not materialized (
 
     select
         works.*,
@@ -67,22 +67,55 @@ attached as (
 
 ),
 
-ranked as (
+-- Re-sittings are rare (overlapping files), so only the works whose key occurs more than once
+-- go through the ranking window; every other attachable work is its key's only sitting.
+-- Ranking all 42M works of tier F spilled the wide rows (task cells included) to disk and
+-- took 450 s. The keys are compared by a 64-bit hash: a collision only sends a few more works
+-- through the window, which still partitions by the real columns, so the result is exact.
+repeated_keys as materialized (
+
+    select {{ vpr_sitting_key_hash() }} as sitting_key_hash
+    from attached
+    where reject_reason is null
+    group by sitting_key_hash
+    having count(*) > 1
+
+),
+
+marked as not materialized (
 
     select
         *,
-        case when reject_reason is null then
-            row_number() over (
-                partition by academic_year, procedure, subject_code, grade, school_code,
-                             participant_code, (reject_reason is null)
-                order by file_loaded_at desc nulls last, _file_id desc, _source_line desc)
-        end as sitting_rank,
-        case when reject_reason is null then
-            count(*) over (
-                partition by academic_year, procedure, subject_code, grade, school_code,
-                             participant_code, (reject_reason is null))
-        end as n_sittings
+        reject_reason is null
+        and {{ vpr_sitting_key_hash() }} in (select sitting_key_hash from repeated_keys)
+            as is_repeated
     from attached
+
+),
+
+ranked as (
+
+    select
+        * exclude (is_repeated),
+        case when reject_reason is null then 1::bigint end as sitting_rank,
+        case when reject_reason is null then 1::bigint end as n_sittings
+    from marked
+    where not is_repeated
+
+    union all by name
+
+    select
+        * exclude (is_repeated),
+        row_number() over (
+            partition by academic_year, procedure, subject_code, grade, school_code,
+                         participant_code
+            order by file_loaded_at desc nulls last, _file_id desc, _source_line desc)
+                                                  as sitting_rank,
+        count(*) over (
+            partition by academic_year, procedure, subject_code, grade, school_code,
+                         participant_code)        as n_sittings
+    from marked
+    where is_repeated
 
 ),
 
