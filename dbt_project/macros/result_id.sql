@@ -12,8 +12,3 @@
     {{ result_id("lower(procedure)") }}
 {%- endmacro %}
 
-{#- 64-bit hash of a ВПР/РПР work's sitting key (whose re-sittings are ranked, see
-    int_vpr_rpr_results): year × procedure × subject × grade × school × participant. -#}
-{% macro vpr_sitting_key_hash() -%}
-    hash(academic_year, procedure, subject_code, grade, school_code, participant_code)
-{%- endmacro %}

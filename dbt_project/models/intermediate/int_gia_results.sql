@@ -8,7 +8,7 @@
 -- only if its status is `ok`; earlier sittings and removed/annulled results stay with
 -- is_result_of_record = false.
 
-with gia as (
+with gia as not materialized (
 
     select * from {{ ref('stg_ege') }}
     union all by name
@@ -29,7 +29,7 @@ registry_years as (
 
 ),
 
-attached as (
+attached as not materialized (
 
     select
         gia.*,
@@ -52,24 +52,9 @@ attached as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        case when reject_reason is null then
-            row_number() over (
-                partition by academic_year, procedure, subject_code, participant_key,
-                             (reject_reason is null)
-                order by exam_date desc, _file_id desc, _source_line desc)
-        end as sitting_rank,
-        case when reject_reason is null then
-            count(*) over (
-                partition by academic_year, procedure, subject_code, participant_key,
-                             (reject_reason is null))
-        end as n_sittings
-    from attached
-
-),
+-- Sittings ranked per participant × subject; see macros/ranked_sittings.sql.
+{{ ranked_sittings('attached', ['academic_year', 'procedure', 'subject_code', 'participant_key'],
+                   'exam_date desc, _file_id desc, _source_line desc') }},
 
 final as (
 

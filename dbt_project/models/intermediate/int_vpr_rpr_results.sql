@@ -67,57 +67,11 @@ attached as not materialized (
 
 ),
 
--- Re-sittings are rare (overlapping files), so only the works whose key occurs more than once
--- go through the ranking window; every other attachable work is its key's only sitting.
--- Ranking all 42M works of tier F spilled the wide rows (task cells included) to disk and
--- took 450 s. The keys are compared by a 64-bit hash: a collision only sends a few more works
--- through the window, which still partitions by the real columns, so the result is exact.
-repeated_keys as materialized (
-
-    select {{ vpr_sitting_key_hash() }} as sitting_key_hash
-    from attached
-    where reject_reason is null
-    group by sitting_key_hash
-    having count(*) > 1
-
-),
-
-marked as not materialized (
-
-    select
-        *,
-        reject_reason is null
-        and {{ vpr_sitting_key_hash() }} in (select sitting_key_hash from repeated_keys)
-            as is_repeated
-    from attached
-
-),
-
-ranked as (
-
-    select
-        * exclude (is_repeated),
-        case when reject_reason is null then 1::bigint end as sitting_rank,
-        case when reject_reason is null then 1::bigint end as n_sittings
-    from marked
-    where not is_repeated
-
-    union all by name
-
-    select
-        * exclude (is_repeated),
-        row_number() over (
-            partition by academic_year, procedure, subject_code, grade, school_code,
-                         participant_code
-            order by file_loaded_at desc nulls last, _file_id desc, _source_line desc)
-                                                  as sitting_rank,
-        count(*) over (
-            partition by academic_year, procedure, subject_code, grade, school_code,
-                         participant_code)        as n_sittings
-    from marked
-    where is_repeated
-
-),
+-- Sittings ranked per work key; see macros/ranked_sittings.sql.
+{{ ranked_sittings('attached',
+                   ['academic_year', 'procedure', 'subject_code', 'grade', 'school_code',
+                    'participant_code'],
+                   'file_loaded_at desc nulls last, _file_id desc, _source_line desc') }},
 
 final as (
 

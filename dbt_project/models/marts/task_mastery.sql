@@ -19,6 +19,24 @@ with tasks as (
 
 ),
 
+-- Aggregated twice: first per school × task (one GROUP BY over the cells), then the three
+-- territory levels from those sums. Grouping sets straight over the 600M cells of tier F
+-- kept three hash tables of ~20M groups each and spilled until the disk was full; the mean
+-- stays exact (decimal sums added up, divided once).
+school_tasks as (
+
+    select
+        academic_year, procedure, subject_code, grade, task_order, task, msu_code, school_code,
+        max(task_level)                   as task_level,
+        max(max_points)                   as max_points,
+        count(*)                          as participants,
+        sum(points::decimal(38, 10))      as sum_points,
+        count(points)                     as n_points
+    from tasks
+    group by all
+
+),
+
 agg as (
 
     select
@@ -31,9 +49,9 @@ agg as (
         task,
         max(task_level)                   as task_level,
         max(max_points)                   as max_points,
-        count(*)                          as participants,
-        {{ exact_avg('points') }}         as mean_points
-    from tasks
+        sum(participants)                 as participants,
+        (sum(sum_points)::double / nullif(sum(n_points), 0)) as mean_points
+    from school_tasks
     group by {{ marts_level_grouping_sets(['academic_year', 'procedure', 'subject_code', 'grade',
                                            'task_order', 'task']) }}
 
