@@ -6,7 +6,14 @@
 -- assessed ('-', empty) is excluded. is_deficit: Б tasks < 57 %, П/В tasks < 28.5 % (ФИОКО
 -- rule of thumb); ГИА tasks have no level, so is_deficit is NULL for them.
 
-with tasks as (
+{#- The procedure × subject slices present, read when the model runs (see school_tasks). -#}
+{%- set slices = [] -%}
+{%- if execute -%}
+    {%- set slices = run_query("select distinct procedure, subject_code from "
+                               ~ ref('fct_task_score') ~ " order by all").rows -%}
+{%- endif %}
+
+with tasks as not materialized (
 
     select
         t.academic_year, t.procedure, t.subject_code, t.grade, t.task_order, t.task,
@@ -19,12 +26,13 @@ with tasks as (
 
 ),
 
--- Aggregated twice: first per school × task (one GROUP BY over the cells), then the three
--- territory levels from those sums. Grouping sets straight over the 600M cells of tier F
--- kept three hash tables of ~20M groups each and spilled until the disk was full; the mean
--- stays exact (decimal sums added up, divided once).
+-- Aggregated twice: first per school × task, then the three territory levels from those
+-- sums; the mean stays exact (decimal sums added up, divided once). The first step runs per
+-- procedure × subject slice (UNION ALL): tier F has 850M cells in no useful order and 33M
+-- school × task groups, and one GROUP BY over them spilled until the disk was full; a slice
+-- has at most ~3M groups and aggregates in memory (each slice scans the cells again, ~2 s).
 school_tasks as (
-
+{% for procedure, subject_code in slices %}
     select
         academic_year, procedure, subject_code, grade, task_order, task, msu_code, school_code,
         max(task_level)                   as task_level,
@@ -33,8 +41,18 @@ school_tasks as (
         sum(points::decimal(38, 10))      as sum_points,
         count(points)                     as n_points
     from tasks
+    where procedure = '{{ procedure }}'
+      and subject_code {{ "= '" ~ subject_code ~ "'" if subject_code is not none else "is null" }}
     group by all
-
+    {% if not loop.last %}union all{% endif %}
+{%- else %}
+    select
+        academic_year, procedure, subject_code, grade, task_order, task, msu_code, school_code,
+        max(task_level) as task_level, max(max_points) as max_points, count(*) as participants,
+        sum(points::decimal(38, 10)) as sum_points, count(points) as n_points
+    from tasks
+    group by all
+{%- endfor %}
 ),
 
 agg as (
