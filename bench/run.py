@@ -621,7 +621,7 @@ def finish(result: dict, results_dir: Path) -> None:
     ratios = {}
     if cold and floor:
         ratios["cold_over_parse_floor"] = round(cold["wall_s"] / floor["seconds"], 3)
-        if floor.get("parse_cpu_s"):   # steadier than wall time on a shared machine
+        if floor.get("parse_cpu_s") and cold.get("cpu_s"):   # steadier than wall time
             ratios["cold_cpu_over_parse_floor_cpu"] = round(
                 cold["cpu_s"] / floor["parse_cpu_s"], 3)
     for name in ("incremental", "correction", "noop"):
@@ -647,7 +647,7 @@ def print_summary(result: dict) -> None:
         if not c:
             continue
         st = c.get("stages", {})
-        print(f"{name:12s} {c['wall_s']:8.1f} {c['cpu_s']:8.1f} {c['peak_mb']:8.0f}  "
+        print(f"{name:12s} {c['wall_s']:8.1f} {c.get('cpu_s') or 0:8.1f} {c['peak_mb']:8.0f}  "
               + " ".join(f"{st.get(s, 0):9.1f}" for s in STAGES)
               + f" {c.get('other_s') or 0:7.1f}" + ("" if c["exit_code"] == 0 else "  FAILED"))
     for workers, f in sorted(result["parse_floor"].items()):
