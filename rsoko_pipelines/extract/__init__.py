@@ -1,6 +1,6 @@
 """Parsing of raw extracts into canonical landing tables (no DuckDB writes).
 
-The column maps (``column_maps.yaml``) are the metadata; ``schemas`` exposes them as pyarrow
+The column maps (the column maps (``extract/sources/<source>.yaml``)) are the metadata; ``schemas`` exposes them as pyarrow
 schemas; ``parse_extract`` turns one inbox file into ``ParsedExtract.tables``.
 """
 

@@ -10,8 +10,8 @@ Three kinds of bad text pass every type cast and would reach a landing table unn
   (``'=…``) would silently differ from the source system, and the contract forbids that;
 - **very long cells** (a paste gone wrong: a megabyte in a class name). The longest legitimate
   values (official school names) are a few hundred characters; ``max_cell_chars`` in
-  ``column_maps.yaml`` sets the limit;
-- **look-alike letters** (``letters`` in ``column_maps.yaml``): a Latin ``O`` in a school code,
+  the column maps (``extract/sources/<source>.yaml``) sets the limit;
+- **look-alike letters** (``letters`` in the column maps (``extract/sources/<source>.yaml``)): a Latin ``O`` in a school code,
   a Cyrillic ``с`` in a ФИС ОКО login, a Latin ``A`` in a class name or a subject name typed
   half in the Latin layout look right on screen but match nothing in the registry or the
   reference data — the rows would load and then silently fall out of every join.

@@ -1,4 +1,4 @@
-"""Bytes → text per the source's encoding contract (strict; see column_maps.yaml).
+"""Bytes → text per the source's encoding contract (strict; see extract/sources/<source>.yaml).
 
 Why strict: windows-1251 decodes *any* byte sequence, so UTF-8 text read as windows-1251 does
 not fail — it turns «11А» into «11Рђ» and lands silently. The same holds for a file that

@@ -1,4 +1,7 @@
-"""The landing schema, read from ``column_maps.yaml`` (metadata, not code).
+"""The landing schema, read from the column maps (metadata, not code): one file per source,
+``extract/sources/<source>.yaml``, plus ``extract/sources/_common.yaml`` (the conventions and
+the columns every landing row carries). A source may start from another's map with
+``extends: <source>`` (ОГЭ from ЕГЭ, РПР from ВПР): every key of the other, then its own.
 
 ``landing_schema(table)`` is the pyarrow schema of one landing table (``raw.<table>``);
 ``source_spec(source)`` the parsed metadata of one source; ``describe_table(table)`` the
@@ -16,7 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-COLUMN_MAPS_PATH = Path(__file__).with_name("column_maps.yaml")
+COLUMN_MAPS_DIR = Path(__file__).with_name("sources")
+COMMON_FILE = "_common.yaml"
 
 ARROW_TYPES = {
     "varchar": pa.string(),
@@ -110,10 +114,35 @@ def _column(d: dict) -> ColumnSpec:
         ru=d.get("ru", ""), en=d.get("en", ""))
 
 
+def _read_yaml(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _resolve_extends(name: str, maps: dict[str, dict], seen: tuple[str, ...] = ()) -> dict:
+    spec = maps[name]
+    base = spec.get("extends")
+    if not base:
+        return spec
+    if base in seen or base not in maps:
+        raise ValueError(f"column map {name}.yaml: cannot extend {base!r}")
+    merged = dict(_resolve_extends(base, maps, seen + (name,)))
+    merged.update({k: v for k, v in spec.items() if k != "extends"})
+    return merged
+
+
 @lru_cache(maxsize=1)
 def column_maps() -> dict:
-    with COLUMN_MAPS_PATH.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """{version, max_cell_chars, common_columns, sources: {source: spec}}; sources in the
+    order of settings.SOURCES, then any other map alphabetically."""
+    from rsoko_pipelines.settings import SOURCES
+
+    maps = _read_yaml(COLUMN_MAPS_DIR / COMMON_FILE)
+    raw = {p.stem: _read_yaml(p) for p in sorted(COLUMN_MAPS_DIR.glob("*.yaml"))
+           if p.name != COMMON_FILE}
+    order = [s for s in SOURCES if s in raw] + sorted(s for s in raw if s not in SOURCES)
+    maps["sources"] = {name: _resolve_extends(name, raw) for name in order}
+    return maps
 
 
 @lru_cache(maxsize=None)

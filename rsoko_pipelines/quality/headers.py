@@ -3,7 +3,7 @@
 An operator fixes a file in the source system or in Excel, where columns are called
 «Код ОО» or «Логин ОО» — not ``gia_school_code``, and certainly not the derived
 ``_school_known`` a cross-table check runs on. So every validation finding carries, next to
-its landing column(s), the file header(s) it is about (``column_maps.yaml``); a derived
+its landing column(s), the file header(s) it is about (the column maps (``extract/sources/<source>.yaml``)); a derived
 column is resolved to the file columns it is computed from (:data:`.derived.DERIVED_INPUTS`),
 and the suite's descriptions are rewritten to name headers (:func:`humanize`).
 """

@@ -6,7 +6,7 @@
   companion landing table (``vpr_tasks``); :func:`validate_tables` validates every table of a
   parsed extract that has a suite and merges the results into one outcome;
 - ``df`` is a pandas DataFrame or a pyarrow Table in the landing schema
-  (``rsoko_pipelines/extract/column_maps.yaml``); it is normalised to dtypes GX 1.24 handles
+  (``rsoko_pipelines/extract/sources/<source>.yaml``); it is normalised to dtypes GX 1.24 handles
   reliably (text → object of ``str``, integers → nullable ``Int*``), never modified in place;
 - ``context_tables`` maps ``"schools"`` to the registry of schools of the academic year
   (columns school_code, msu_code, gia_school_code, fis_login, status[, academic_year]; see

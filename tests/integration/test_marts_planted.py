@@ -61,7 +61,7 @@ def landing_cache(generated: Path) -> Path:
     digest = hashlib.sha256(manifest)
     package = Path(ingest_partition.__code__.co_filename).parents[1]
     for path in sorted([*package.glob("ingest/*.py"), *package.glob("extract/*.py"),
-                        *package.glob("extract/*.yaml")]):
+                        *package.glob("extract/sources/*.yaml")]):
         digest.update(path.read_bytes())
     sha = digest.hexdigest()[:12]
     target = CACHE_DIR / f"{generated.name}-landing-{sha}.duckdb"

@@ -1,5 +1,5 @@
 """The expectation suites (expectations/*.json) are valid GX 1.x suites that follow our
-conventions and match the landing schema of rsoko_pipelines/extract/column_maps.yaml."""
+conventions and match the landing schema of rsoko_pipelines/extract/sources/<source>.yaml."""
 
 from __future__ import annotations
 

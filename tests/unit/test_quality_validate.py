@@ -1,4 +1,4 @@
-"""validate_frame on hand-built landing frames (schema from column_maps.yaml): good frames
+"""validate_frame on hand-built landing frames (schema from extract/sources/<source>.yaml): good frames
 pass; targeted bad frames fail the right expectation with the right count and the
 _source_line of the offending rows; the HTML/JSON report and the Dagster check result."""
 
