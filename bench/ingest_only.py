@@ -19,14 +19,14 @@ def main(inbox: Path, work: Path) -> None:
     from rsoko_pipelines.extract.pseudonym import Pseudonymizer
     from rsoko_pipelines.ingest.landing import ingest_partition
     from rsoko_pipelines.ingest.warehouse import connect
-    from rsoko_pipelines.partitions import inbox_years
+    from rsoko_pipelines import inbox
     from rsoko_pipelines.settings import SOURCES, Settings
 
     settings = Settings.from_env().ensure_dirs()
     pseudonymizer = Pseudonymizer.from_env(settings.secrets_dir)
     con = connect(settings.warehouse_path)
     started = time.perf_counter()
-    for year in inbox_years(settings.inbox_dir):
+    for year in inbox.years(settings.inbox_dir, SOURCES):
         for source in SOURCES:  # schools first: the others are checked against it
             t = time.perf_counter()
             result = ingest_partition(con, settings, source, int(year), pseudonymizer)

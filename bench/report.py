@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-STAGES = ("reference", "ingest", "validate", "transform", "marts", "publish")
+STAGES = ("reference", "ingest", "validate", "release", "transform", "marts", "publish")
 CASES = ("cold", "noop", "incremental", "correction")
 TIER_ORDER = ("XS", "S", "M", "F")
 BENCHMARK_TIERS = ("S", "M", "F")     # the tiers of scale.md; XS is the tests' tier

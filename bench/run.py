@@ -372,7 +372,7 @@ def run_case(name: str, ctx: dict) -> dict:
     except Exception as err:     # the figures without stage peaks are still worth keeping
         windows = {}
         case["note"] = f"stage peaks unavailable: {err!r}"
-    from rsoko_pipelines.night_report import stage_of
+    from rsoko_pipelines.night.report import stage_of
 
     runs, by_stage, all_steps = [], {}, []
     for r in report.get("runs", []):

@@ -38,7 +38,7 @@ def nightly(
     seed: int = typer.Option(20250607, help="Demo seed when --demo."),
 ) -> None:
     """Run the nightly load: (demo data →) ingest → validate → star → marts → publish."""
-    from rsoko_pipelines.nightly import run_nightly
+    from rsoko_pipelines.night.command import run_nightly
 
     raise typer.Exit(run_nightly(demo=demo, tier=tier, seed=seed))
 

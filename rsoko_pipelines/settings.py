@@ -16,7 +16,19 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
-SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+# Every source of the input contract (../shared/domain/extracts.md) that rsoko loads, in
+# load order (the registry of schools first: results are checked against it), and the
+# system each comes from. A source with a column map here gets its inbox and landing assets.
+SOURCE_SYSTEMS = {
+    "schools": "Региональный реестр ОО / regional school registry",
+    "ege": "РИС ГИА: ведомости ЕГЭ / regional exam system, ЕГЭ result sheets",
+    "oge": "РИС ГИА: ведомости ОГЭ и ГВЭ / regional exam system, ОГЭ and ГВЭ result sheets",
+    "vpr": "ФИС ОКО: индивидуальные результаты ВПР / federal system, ВПР results",
+    "rpr": "ФИС ОКО (региональные работы): РПР / regional check works",
+    "olympiad": "Региональная система ВсОШ / olympiad system",
+    "literacy": "Региональная оценка функциональной грамотности / literacy assessment",
+}
+SOURCES = tuple(SOURCE_SYSTEMS)
 
 
 def _path(var: str, default: Path) -> Path:

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/dagster ] || bash scripts/setup.sh
 DAGSTER_HOME="$(.venv/bin/python -c '
-from rsoko_pipelines.nightly import prepare_dagster_home
+from rsoko_pipelines.night.command import prepare_dagster_home
 from rsoko_pipelines.settings import Settings
 settings = Settings.from_env().ensure_dirs()
 prepare_dagster_home(settings)

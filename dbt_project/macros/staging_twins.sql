@@ -5,8 +5,8 @@
 {% macro staging_gia_results(source_name, procedure, grade, has_test_score) %}
 with source as (
 
-    select * from {{ source('raw', source_name) }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows(source_name) }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -51,7 +51,8 @@ renamed as (
             else 'unknown'
         end                                                as result_status,
         source._file_id,
-        source._source_line
+        source._source_line,
+        source._slice
 
     from source
     left join gia_subjects
@@ -66,8 +67,8 @@ select * from renamed
 {% macro staging_check_works(source_name, procedure) %}
 with source as (
 
-    select * from {{ source('raw', source_name) }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows(source_name) }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -101,7 +102,8 @@ renamed as (
         {{ clean_text('source.journal_mark_raw') }}        as journal_mark_raw,
         'ok'                                               as result_status,
         source._file_id,
-        source._source_line
+        source._source_line,
+        source._slice
 
     from source
     left join subjects
@@ -116,8 +118,8 @@ select * from renamed
 {% macro staging_check_tasks(source_name, procedure) %}
 with source as (
 
-    select * from {{ source('raw', source_name) }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows(source_name) }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -142,7 +144,8 @@ renamed as (
         upper({{ clean_code('source.task_level') }})       as task_level,
         source.source_header,
         source._file_id,
-        source._source_line
+        source._source_line,
+        source._slice
 
     from source
     left join subjects

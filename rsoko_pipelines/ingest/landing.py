@@ -11,8 +11,9 @@ For each file in `<inbox>/<source>/<year>/`:
    insert its rows, update the registry. The original is archived unchanged first.
 A crash at any point leaves either the old or the new state of the slice, never both.
 Excel owner files (`~$…`), files still being copied (`.part`, `.crdownload`, `.tmp`) and
-hidden files are not extracts and are left alone. Parser warnings of a loaded file are kept
-in its registry row (`message`).
+hidden files are not extracts and are left alone (rsoko_pipelines.inbox). Parser warnings of
+a loaded file are kept in its registry row (`message`). A landed file is not read by the
+models until the night's release step lets its source × year through (ingest/release.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from rsoko_pipelines import inbox
 from rsoko_pipelines.ingest import quarantine, registry
 from rsoko_pipelines.ingest.parsing import parse_in_order
 from rsoko_pipelines.ingest.warehouse import first_row
@@ -38,6 +40,7 @@ class FileOutcome:
     message: str | None = None
     report_path: str | None = None
     validation: object | None = None   # rsoko_pipelines.quality ValidationOutcome
+    problems: list = field(default_factory=list)   # quarantined: the report's problems
 
 
 @dataclass
@@ -69,28 +72,9 @@ COMMENT ON TABLE raw._file_sightings IS
 """
 
 
-# Not extracts: Excel's owner files (`~$name.xlsx`, present while a workbook is open), files
-# still being copied or downloaded, and the shell's own files. Hidden files too (`.name`).
-IGNORED_PREFIXES = (".", "~$")
-IGNORED_SUFFIXES = (".part", ".partial", ".crdownload", ".tmp", ".download")
-IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
-
-
-def is_ignored(path: Path) -> bool:
-    name = path.name.lower()
-    return (name.startswith(IGNORED_PREFIXES) or name.endswith(IGNORED_SUFFIXES)
-            or name in IGNORED_NAMES)
-
-
 def inbox_files(settings: Settings, source: str, academic_year: int) -> list[Path]:
-    """Files of one partition folder (also in sub-folders); symbolic links are listed too
-    (even dangling ones) so that they are quarantined, never followed; directories — even
-    one named like a file — are not extracts."""
-    folder = settings.inbox_dir / source / str(academic_year)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*")
-                  if (p.is_symlink() or p.is_file()) and not is_ignored(p))
+    """The extracts of one source × year inbox folder (rsoko_pipelines.inbox)."""
+    return inbox.files(settings.inbox_dir, source, academic_year)
 
 
 BATCH_ROWS = 1_000_000   # parse, validate and load at most this many rows at a time
@@ -197,7 +181,7 @@ def _ingest_batch(con, settings, source, academic_year, batch, validate, result)
         if outcome is not None and not outcome.success:
             result.files.append(quarantine.quarantine_file(
                 con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
-                cand.file_id, validation=outcome))
+                cand.file_id, validation=outcome, slice_=parsed.slice))
         else:
             good.append((cand, parsed, outcome))
     if not good:
@@ -250,30 +234,39 @@ def archive_copy(settings: Settings, path: Path, source: str, academic_year: int
 
 def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
           archived: Path) -> tuple[str, int]:
-    """Land one parsed file inside the caller's transaction: remove the rows of the file
-    it supersedes (same slice), insert its rows, register it."""
+    """Land one parsed file inside the caller's transaction: insert its rows, register it
+    (not released yet: the release step decides, see ingest/release.py) and mark the file it
+    corrects (same slice) superseded. The rows of a superseded file that the models still
+    read stay until the correction is released (the last good data); those of a file that
+    was never released go at once."""
+    from rsoko_pipelines.ingest.release import build_slice_id
     from rsoko_pipelines.ingest.tables import ensure_landing_table
 
     key = registry.slice_key(source, academic_year, parsed.slice)
-    old_ids = [r[0] for r in con.execute(
-        "SELECT file_id FROM raw._file_registry WHERE source=? AND academic_year=? "
-        "AND slice_key=? AND status='loaded'", [source, academic_year, key]).fetchall()]
+    old = con.execute(
+        "SELECT file_id, coalesce(released, false) FROM raw._file_registry WHERE source=? "
+        "AND academic_year=? AND slice_key=? AND status='loaded'",
+        [source, academic_year, key]).fetchall()
+    never_released = [file_id for file_id, released in old if not released]
     for table_name, table in parsed.tables.items():
         ensure_landing_table(con, table_name, table)
-        if old_ids:
+        if never_released:
             con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
-                        f"(SELECT unnest(?::VARCHAR[]))", [old_ids])
+                        f"(SELECT unnest(?::VARCHAR[]))", [never_released])
         con.register("_incoming", table)
         con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
         con.unregister("_incoming")
-    if old_ids:
+    if old:
         con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
-                    "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))", [cand.file_id, old_ids])
+                    "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [cand.file_id, [file_id for file_id, _ in old]])
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
         "file_name, size_bytes, mtime_ns, archive_path, slice_key, rows, status, message, "
-        "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, current_timestamp)",
+        "loaded_at, released, build_slice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, "
+        "current_timestamp, false, ?)",
         [cand.file_id, source, academic_year, cand.rel, cand.path.name, cand.stat.st_size,
-         cand.stat.st_mtime_ns, str(archived), key, parsed.rows, _warnings_text(parsed)])
+         cand.stat.st_mtime_ns, str(archived), key, parsed.rows, _warnings_text(parsed),
+         build_slice_id(source, academic_year, parsed.slice)])
     _sighted(con, cand.rel, cand.stat, cand.file_id)
-    return ("replaced" if old_ids else "loaded"), parsed.rows
+    return ("replaced" if old else "loaded"), parsed.rows

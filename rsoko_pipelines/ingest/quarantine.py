@@ -127,7 +127,10 @@ def summary_line(rel: str, problems: list[dict]) -> str:
 
 def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source: str,
                     academic_year: int, file_id: str, problems: list[dict] | None = None,
-                    validation=None):
+                    validation=None, slice_: dict | None = None):
+    """Move the file to the quarantine folder with its reports and register it. `slice_`
+    (when the file could be parsed) says which slice a later corrected file must fill to
+    resolve it (ingest/release.py)."""
     from rsoko_pipelines.ingest.landing import FileOutcome
 
     if validation is not None and carries_personal_data(source):
@@ -157,13 +160,17 @@ def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source:
         except Exception:  # the GX report is a bonus; the quarantine report above suffices
             pass
     shutil.move(str(path), str(target))
+    from rsoko_pipelines.ingest.registry import slice_key
+
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name, "
-        "size_bytes, mtime_ns, archive_path, rows, status, message, report_path) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'quarantined', ?, ?)",
+        "size_bytes, mtime_ns, archive_path, rows, status, message, report_path, slice_key, "
+        "released) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'quarantined', ?, ?, ?, false)",
         [file_id, source, academic_year, rel, path.name, stat.st_size, stat.st_mtime_ns,
-         str(target), message, str(html_path)])
-    return FileOutcome(rel, "quarantined", file_id, 0, message, str(html_path), validation)
+         str(target), message, str(html_path),
+         slice_key(source, academic_year, slice_) if slice_ else None])
+    return FileOutcome(rel, "quarantined", file_id, 0, message, str(html_path), validation,
+                       problems=problems)
 
 
 def _html(report: dict) -> str:

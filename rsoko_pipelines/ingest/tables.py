@@ -34,3 +34,33 @@ def _comment(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def landing_tables_of(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """The landing tables of a source that exist: `raw.<source>` and its companions
+    (`raw.vpr_tasks`), as the source's column map declares them."""
+    from rsoko_pipelines.extract.schemas import source_spec
+
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    try:
+        names = list(source_spec(source).tables)
+    except KeyError:
+        names = [source]
+    return [n for n in names if n in existing]
+
+
+def ensure_all_landing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the landing table of every source of the column maps that has none yet, empty,
+    with its comments: a source a region does not run (no РПР, a survey two years out of
+    three) is read by the models as empty, never as a missing table. Returns the created."""
+    from rsoko_pipelines.extract.schemas import landing_schemas
+
+    created = []
+    for name, schema in landing_schemas().items():
+        exists = first_row(con, "SELECT 1 FROM duckdb_tables() WHERE schema_name='raw' "
+                                "AND table_name=?", [name])
+        if not exists:
+            ensure_landing_table(con, name, schema.empty_table())
+            created.append(name)
+    return created

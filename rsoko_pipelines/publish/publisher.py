@@ -83,41 +83,81 @@ def _mart_relations(con) -> list[tuple[str, str | None]]:
         "ORDER BY 1").fetchall()
 
 
-def _copy_marts(con, db: str) -> dict[str, list[dict]]:
+def _held_marts(con) -> dict[str, str]:
+    """{mart: why}: marts that failed a test tonight (transform.py writes raw._held_marts)."""
+    if not first_row(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = 'wh' "
+                          "AND schema_name = 'raw' AND table_name = '_held_marts'"):
+        return {}
+    return dict(con.execute("SELECT mart, reason FROM wh.raw._held_marts").fetchall())
+
+
+def _copy_marts(con, db: str, previous: Path | None = None) -> tuple[dict, dict]:
     """CTAS every mart (views become tables: the copy must not depend on the warehouse)
-    and re-apply the COMMENTs that CTAS drops. Returns {table: [{name, type}]}."""
+    and re-apply the COMMENTs that CTAS drops. A mart held back tonight (a failing test) is
+    copied from the previous published version instead, when there is one.
+    Returns ({table: [{name, type}]}, {held mart: what was published instead})."""
     relations = _mart_relations(con)
     if not relations:  # never replace good marts with an empty publication
         raise ValueError("the warehouse has no tables in schema marts: nothing to publish")
+    held = _held_marts(con)
+    kept: dict[str, str] = {}
+    if held and previous is not None and previous.is_file():
+        con.execute(f"ATTACH {_lit(str(previous))} AS prev (READ_ONLY)")
     con.execute("CREATE SCHEMA marts")
     columns: dict[str, list[dict]] = {}
     for name, comment in relations:
         target = f"{_ident(db)}.marts.{_ident(name)}"
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM wh.marts.{_ident(name)}")
+        origin = "wh"
+        if name in held:
+            in_previous = previous is not None and first_row(
+                con, "SELECT 1 FROM duckdb_tables() WHERE database_name = 'prev' AND "
+                     "schema_name = 'marts' AND table_name = ?", [name]) is not None
+            origin = "prev" if in_previous else "wh"
+            kept[name] = (f"previous version kept ({held[name]})" if in_previous else
+                          f"no previous version: tonight's table published ({held[name]})")
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {origin}.marts.{_ident(name)}")
         if comment:
             con.execute(f"COMMENT ON TABLE {target} IS {_lit(comment)}")
         cols = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() "
-            "WHERE database_name = 'wh' AND schema_name = 'marts' AND table_name = ? "
-            "ORDER BY column_index", [name]).fetchall()
+            "WHERE database_name = ? AND schema_name = 'marts' AND table_name = ? "
+            "ORDER BY column_index", [origin, name]).fetchall()
         for col, _type, col_comment in cols:
             if col_comment:
                 con.execute(f"COMMENT ON COLUMN {target}.{_ident(col)} IS {_lit(col_comment)}")
         columns[name] = [{"name": c, "type": t} for c, t, _ in cols]
-    return columns
+    if held and previous is not None and previous.is_file():
+        con.execute("DETACH prev")
+    return columns, kept
+
+
+def _data_status(con, db: str) -> list[dict]:
+    """marts.data_status as published (per source × year: what is in use, what is held
+    back and why), for the manifest."""
+    if not first_row(con, f"SELECT 1 FROM duckdb_tables() WHERE database_name = "
+                          f"{_lit(db)} AND schema_name = 'marts' AND table_name = 'data_status'"):
+        return []
+    cur = con.execute(f"SELECT * FROM {_ident(db)}.marts.data_status ORDER BY ALL")
+    names = [d[0] for d in cur.description]
+    return [{k: _json_value(x) for k, x in zip(names, row)} for row in cur.fetchall()]
 
 
 # Registry columns that only describe files that were not loaded.
-NOT_FOR_LOADED = {"status", "message", "report_path", "superseded_by"}
+NOT_FOR_LOADED = {"status", "message", "report_path", "superseded_by", "released",
+                  "resolved_at", "resolution"}
 
 
 def _source_files(con) -> list[dict]:
-    """Every loaded file of `raw._file_registry` with all its columns (whatever they are by
-    now), so an analyst can name the exact files behind a publication."""
+    """Every file the marts are built from (released in `raw._file_registry`) with all its
+    columns (whatever they are by now), so an analyst can name the exact files behind a
+    publication."""
     if not first_row(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = 'wh' "
                           "AND schema_name = 'raw' AND table_name = '_file_registry'"):
         return []
-    cur = con.execute("SELECT * FROM wh.raw._file_registry WHERE status = 'loaded'")
+    released = first_row(con, "SELECT 1 FROM duckdb_columns() WHERE database_name = 'wh' AND "
+                              "table_name = '_file_registry' AND column_name = 'released'")
+    where = ("released AND status <> 'quarantined'" if released else "status = 'loaded'")
+    cur = con.execute(f"SELECT * FROM wh.raw._file_registry WHERE {where}")
     names = [d[0] for d in cur.description]
     files = [{k: _json_value(x) for k, x in zip(names, row) if k not in NOT_FOR_LOADED}
              for row in cur.fetchall()]
@@ -172,15 +212,17 @@ def _file_digest(path: Path) -> dict:
     return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
 
 
-def _build(warehouse_path: Path, root: Path, version: str, now: datetime) -> dict:
-    """Write the database and the Parquet files into `root`; return the manifest."""
+def _build(warehouse_path: Path, root: Path, version: str, now: datetime,
+           previous: Path | None = None) -> dict:
+    """Write the database and the Parquet files into `root`; return the manifest.
+    `previous`: the database of the current version (for the marts held back tonight)."""
     info = {"version": version, "published_at_dt": now.replace(tzinfo=None),
             "git_commit": git_commit(), "rsoko_version": package_version()}
     con = duckdb.connect(str(root / v.DB_FILE))
     try:
         db = first_row(con, "SELECT current_database()")[0]
         con.execute(f"ATTACH {_lit(str(warehouse_path))} AS wh (READ_ONLY)")
-        columns = _copy_marts(con, db)
+        columns, kept = _copy_marts(con, db, previous)
         source_files = _source_files(con)
         con.execute("DETACH wh")
         info["source_files"] = len(source_files)
@@ -190,6 +232,7 @@ def _build(warehouse_path: Path, root: Path, version: str, now: datetime) -> dic
             checksum = table_checksum(con, f"{_ident(db)}.marts.{_ident(name)}")
             tables[name] = {"rows": int(checksum.split(":")[0]), "checksum": checksum,
                             "columns": cols}
+        data_status = _data_status(con, db)
         _export_parquet(con, db, columns, root)
         con.execute("CHECKPOINT")
     finally:
@@ -207,6 +250,8 @@ def _build(warehouse_path: Path, root: Path, version: str, now: datetime) -> dic
         "tables": tables,
         "parquet_files": parquet,
         "source_files": source_files,
+        "data_status": data_status,
+        "marts_kept_from_previous": kept,
     }
 
 
@@ -236,7 +281,9 @@ def publish_marts(warehouse_path: Path, published_dir: Path, keep: int = 7, *,
         tmp = root / f"{v.TMP_PREFIX}{version}"
         tmp.mkdir()
         try:
-            manifest = _build(warehouse_path, tmp, version, now)
+            previous = v.current_version(published_dir)
+            previous_db = root / previous / v.DB_FILE if previous else None
+            manifest = _build(warehouse_path, tmp, version, now, previous_db)
             (tmp / v.MANIFEST).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             _freeze(tmp)

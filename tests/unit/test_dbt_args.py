@@ -1,27 +1,19 @@
-"""The dbt command line built for a Dagster run (rsoko_pipelines.dbt_args)."""
-
-import json
+"""The dbt command line built for a step (rsoko_pipelines.orchestration.dbt_args)."""
 
 import pytest
 
-from rsoko_pipelines.dbt_args import ACADEMIC_YEAR_VAR, dbt_cli_args
+from rsoko_pipelines.orchestration.dbt_args import dbt_cli_args
 
 
 def test_plain_build_has_no_vars():
+    # the build scope is read from the warehouse, never passed as --vars (partial parsing)
     assert dbt_cli_args("build") == ["build"]
     assert dbt_cli_args() == ["build"]
+    assert "--vars" not in dbt_cli_args("build", full_refresh=True, select="path:models/marts")
 
 
-def test_partition_becomes_the_academic_year_var():
-    args = dbt_cli_args("build", academic_year="2025")
-    assert args == ["build", "--vars", '{"rsoko:academic_year": 2025}']
-    assert json.loads(args[2]) == {ACADEMIC_YEAR_VAR: 2025}   # an int, not the string key
-    assert dbt_cli_args("build", academic_year=2024)[2] == '{"rsoko:academic_year": 2024}'
-
-
-def test_full_refresh_with_partition():
-    assert dbt_cli_args("build", academic_year=2025, full_refresh=True) == [
-        "build", "--vars", '{"rsoko:academic_year": 2025}', "--full-refresh"]
+def test_full_refresh():
+    assert dbt_cli_args("build", full_refresh=True) == ["build", "--full-refresh"]
     assert dbt_cli_args("run", full_refresh=True) == ["run", "--full-refresh"]
 
 
@@ -32,36 +24,14 @@ def test_select_and_exclude_strings_and_lists():
         "test", "--select", "stg_ege stg_oge"]
 
 
-def test_empty_partition_means_every_year():
-    assert dbt_cli_args("build", academic_year=None) == ["build"]
-    assert dbt_cli_args("build", academic_year="") == ["build"]
+def test_indirect_selection():
+    assert dbt_cli_args("build", indirect_selection="cautious", select="resource_type:seed") == [
+        "build", "--indirect-selection", "cautious", "--select", "resource_type:seed"]
 
 
-@pytest.mark.parametrize("bad", ["25", "2025a", "20250", "abcd", -2025])
-def test_bad_year_rejected(bad):
+@pytest.mark.parametrize("call", [
+    dict(command="drop"), dict(command="test", full_refresh=True),
+    dict(indirect_selection="sometimes")])
+def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
-        dbt_cli_args("build", academic_year=bad)
-
-
-def test_bad_command_and_misplaced_full_refresh_rejected():
-    with pytest.raises(ValueError):
-        dbt_cli_args("drop")
-    with pytest.raises(ValueError):
-        dbt_cli_args("test", full_refresh=True)
-
-
-def test_pure():
-    a = dbt_cli_args("build", academic_year=2025, full_refresh=True, select="x")
-    b = dbt_cli_args("build", academic_year=2025, full_refresh=True, select="x")
-    assert a == b and a is not b
-
-
-def test_indirect_selection_is_passed_and_checked():
-    from rsoko_pipelines.dbt_args import dbt_cli_args
-
-    assert dbt_cli_args("build", indirect_selection="cautious") == [
-        "build", "--indirect-selection", "cautious"]
-    import pytest
-
-    with pytest.raises(ValueError):
-        dbt_cli_args("build", indirect_selection="careful")
+        dbt_cli_args(**call)

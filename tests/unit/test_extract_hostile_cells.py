@@ -97,6 +97,6 @@ def test_findings_name_the_files_own_columns():
     ("~$ВПР.xlsx", True), (".~lock.x.csv#", True), ("x.csv.part", True), ("Thumbs.db", True),
     ("x.xlsx.crdownload", True), ("ВПР (копия) 'итог'.xlsx", False), ("01_20250610.csv", False)])
 def test_inbox_ignores_what_is_not_an_extract(name, ignored, tmp_path):
-    from rsoko_pipelines.ingest.landing import is_ignored
+    from rsoko_pipelines.inbox import is_ignored
 
     assert is_ignored(tmp_path / name) is ignored

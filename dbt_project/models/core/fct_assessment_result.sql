@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- One row per result = one attachable landing row of raw.ege / raw.oge / raw.vpr / raw.rpr.
@@ -12,14 +12,14 @@
 with gia as (
 
     select * from {{ ref('int_gia_results') }}
-    where reject_reason is null and {{ academic_year_filter() }}
+    where reject_reason is null and {{ in_build_scope() }}
 
 ),
 
 works as (
 
     select * from {{ ref('int_vpr_rpr_results') }}
-    where reject_reason is null and {{ academic_year_filter() }}
+    where reject_reason is null and {{ in_build_scope() }}
 
 ),
 
@@ -75,7 +75,8 @@ gia_results as (
         end                                  as is_failed,
         lower(gia.source_procedure)          as source,
         gia._file_id,
-        gia._source_line
+        gia._source_line,
+        gia._slice
     from gia
     left join ege_min
         on  gia.source_procedure = 'EGE'
@@ -116,7 +117,8 @@ vpr_results as (
         works.mark <= 2                      as is_failed,
         lower(works.procedure)               as source,
         works._file_id,
-        works._source_line
+        works._source_line,
+        works._slice
     from works
 
 ),
@@ -162,7 +164,8 @@ final as (
         unioned.is_failed::boolean                         as is_failed,
         unioned.source::varchar                            as source,
         unioned._file_id::varchar                          as _file_id,
-        unioned._source_line::integer                      as _source_line
+        unioned._source_line::integer                      as _source_line,
+        unioned._slice::varchar                            as _slice
     from unioned
     left join schools
         on  schools.academic_year = unioned.academic_year

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- One row per participant × literacy domain at a school of that year's registry; the
@@ -10,7 +10,7 @@
 with literacy as (
 
     select * from {{ ref('stg_literacy') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -36,7 +36,8 @@ final as (
         literacy.level_num::integer                              as level_num,
         (literacy.level_num < 2)::boolean                        as is_below_level_2,
         literacy._file_id::varchar                               as _file_id,
-        literacy._source_line::integer                           as _source_line
+        literacy._source_line::integer                           as _source_line,
+        literacy._slice::varchar                                 as _slice
     from literacy
     join schools
         on  schools.academic_year = literacy.academic_year

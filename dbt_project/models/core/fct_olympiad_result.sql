@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- One row per ВсОШ participation (participant_id × stage × subject × participation grade)
@@ -10,7 +10,7 @@
 with olympiad as (
 
     select * from {{ ref('stg_olympiad') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -44,7 +44,8 @@ final as (
         (olympiad.status_code = 'winner')::boolean              as is_winner,
         (olympiad.status_code = 'prize_winner')::boolean        as is_prize_winner,
         olympiad._file_id::varchar                              as _file_id,
-        olympiad._source_line::integer                          as _source_line
+        olympiad._source_line::integer                          as _source_line,
+        olympiad._slice::varchar                                as _slice
     from olympiad
     join schools
         on  schools.academic_year = olympiad.academic_year

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- One row per result × task (every result of fct_assessment_result that carries task cells,
@@ -15,6 +15,7 @@ with gia as (
 
     select
         result_id,
+        _slice,
         academic_year,
         procedure,
         subject_code,
@@ -32,7 +33,7 @@ with gia as (
         null::boolean                    as attempted,   -- not recorded in ГИА sheets
         points is not null               as assessed
     from {{ ref('int_gia_task_scores') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -40,6 +41,7 @@ vpr as (
 
     select
         result_id,
+        _slice,
         academic_year,
         procedure,
         subject_code,
@@ -57,7 +59,7 @@ vpr as (
         attempted,
         assessed
     from {{ ref('int_vpr_rpr_task_scores') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -89,7 +91,8 @@ final as (
         declared_max_points::integer                 as declared_max_points,
         attempted::boolean                           as attempted,
         assessed::boolean                            as assessed,
-        is_result_of_record::boolean                 as is_result_of_record
+        is_result_of_record::boolean                 as is_result_of_record,
+        _slice::varchar                              as _slice
     from unioned
 
 )

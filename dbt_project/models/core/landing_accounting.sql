@@ -6,17 +6,17 @@
 with landing as (
 
     select 'ege' as source, academic_year, count(*) as landing_rows
-    from {{ source('raw', 'ege') }} group by all
+    from {{ released_rows('ege') }} group by all
     union all
-    select 'oge', academic_year, count(*) from {{ source('raw', 'oge') }} group by all
+    select 'oge', academic_year, count(*) from {{ released_rows('oge') }} group by all
     union all
-    select 'vpr', academic_year, count(*) from {{ source('raw', 'vpr') }} group by all
+    select 'vpr', academic_year, count(*) from {{ released_rows('vpr') }} group by all
     union all
-    select 'rpr', academic_year, count(*) from {{ source('raw', 'rpr') }} group by all
+    select 'rpr', academic_year, count(*) from {{ released_rows('rpr') }} group by all
     union all
-    select 'olympiad', academic_year, count(*) from {{ source('raw', 'olympiad') }} group by all
+    select 'olympiad', academic_year, count(*) from {{ released_rows('olympiad') }} group by all
     union all
-    select 'literacy', academic_year, count(*) from {{ source('raw', 'literacy') }} group by all
+    select 'literacy', academic_year, count(*) from {{ released_rows('literacy') }} group by all
 
 ),
 

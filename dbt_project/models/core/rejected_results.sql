@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- Every landing result row that could not enter a fact, with the reason. Together with the
@@ -10,28 +10,28 @@
 with gia as (
 
     select * from {{ ref('int_gia_results') }}
-    where reject_reason is not null and {{ academic_year_filter() }}
+    where reject_reason is not null and {{ in_build_scope() }}
 
 ),
 
 works as (
 
     select * from {{ ref('int_vpr_rpr_results') }}
-    where reject_reason is not null and {{ academic_year_filter() }}
+    where reject_reason is not null and {{ in_build_scope() }}
 
 ),
 
 olympiad as (
 
     select * from {{ ref('stg_olympiad') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
 literacy as (
 
     select * from {{ ref('stg_literacy') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -51,7 +51,7 @@ gia_rejects as (
 
     select
         lower(source_procedure) as source, academic_year, procedure,
-        reject_reason, school_identifier, subject_name, _file_id, _source_line
+        reject_reason, school_identifier, subject_name, _file_id, _source_line, _slice
     from gia
 
 ),
@@ -60,7 +60,7 @@ vpr_rejects as (
 
     select
         lower(procedure) as source, academic_year, procedure,
-        reject_reason, school_identifier, subject_name, _file_id, _source_line
+        reject_reason, school_identifier, subject_name, _file_id, _source_line, _slice
     from works
 
 ),
@@ -77,7 +77,7 @@ olympiad_rejects as (
             when schools.school_code is null then 'unknown_school'
         end as reject_reason,
         olympiad.school_code as school_identifier, olympiad.subject_name,
-        olympiad._file_id, olympiad._source_line
+        olympiad._file_id, olympiad._source_line, olympiad._slice
     from olympiad
     left join registry_years on registry_years.academic_year = olympiad.academic_year
     left join schools
@@ -97,7 +97,7 @@ literacy_rejects as (
             when schools.school_code is null then 'unknown_school'
         end as reject_reason,
         literacy.school_code as school_identifier, literacy.domain as subject_name,
-        literacy._file_id, literacy._source_line
+        literacy._file_id, literacy._source_line, literacy._slice
     from literacy
     left join registry_years on registry_years.academic_year = literacy.academic_year
     left join schools
@@ -141,7 +141,8 @@ final as (
         unioned.school_identifier::varchar            as school_identifier,
         unioned.subject_name::varchar                 as subject_name,
         unioned._file_id::varchar                     as _file_id,
-        unioned._source_line::integer                 as _source_line
+        unioned._source_line::integer                 as _source_line,
+        unioned._slice::varchar                       as _slice
     from unioned
 
 )

@@ -26,7 +26,7 @@ spec as (
 short_cells as (
 
     select
-        result_id,
+        result_id, _slice,
         academic_year, source_procedure, source_subject_code,
         procedure, subject_code, grade, school_code, is_result_of_record,
         'short'                                         as answer_part,
@@ -35,7 +35,7 @@ short_cells as (
         null::integer                                   as declared_max_points
     from (
         select
-            result_id,
+            result_id, _slice,
             academic_year, source_procedure, source_subject_code,
             procedure, subject_code, grade, school_code, is_result_of_record,
             regexp_extract_all(short_answers, '.')      as cells
@@ -48,7 +48,7 @@ short_cells as (
 extended_cells as (
 
     select
-        result_id,
+        result_id, _slice,
         academic_year, source_procedure, source_subject_code,
         procedure, subject_code, grade, school_code, is_result_of_record,
         'extended'                                      as answer_part,
@@ -57,7 +57,7 @@ extended_cells as (
         unnest(maxes)::integer                          as declared_max_points
     from (
         select
-            result_id,
+            result_id, _slice,
             academic_year, source_procedure, source_subject_code,
             procedure, subject_code, grade, school_code, is_result_of_record,
             coalesce(length(short_answers), 0)          as n_short,
@@ -81,6 +81,7 @@ scored as (
 
     select
         cells.result_id,
+        cells._slice,
         cells.academic_year,
         cells.source_procedure,
         cells.source_subject_code,

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='intermediate',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- ВПР and РПР works attached to the registry school through the ФИС ОКО login. Every landing
@@ -17,10 +17,10 @@
 with works as not materialized (
 
     select * from {{ ref('stg_vpr') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
     union all by name
     select * from {{ ref('stg_rpr') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
 
 ),
 

@@ -29,7 +29,7 @@ cells as (
     select
         result_id,
         academic_year, procedure, subject_code, grade, school_code, is_result_of_record,
-        _file_id,
+        _file_id, _slice,
         unnest(task_scores)                             as raw_value,
         generate_subscripts(task_scores, 1)             as task_order
     from results
@@ -41,6 +41,7 @@ decoded as (
 
     select
         cells.result_id,
+        cells._slice,
         cells.academic_year,
         cells.procedure,
         cells.subject_code,

@@ -39,6 +39,55 @@ catalogue as (
 
 ),
 
+-- An indicator cannot be computed for a year when a source it needs was not delivered (or
+-- is held back with no good data yet): its region row has value NULL and says which.
+-- `sources` in the catalogue: space-separated requirements, `a|b` = either will do.
+requirements as (
+
+    select indicator_code, unnest(string_split(trim(sources), ' ')) as requirement
+    from catalogue
+
+),
+
+data_status as (
+
+    select source, academic_year, is_loaded from {{ ref('data_status') }}
+
+),
+
+unmet as (
+
+    select
+        r.indicator_code,
+        y.academic_year,
+        'источник не загружен / source not loaded: ' || string_agg(
+            replace(r.requirement, '|', ' или ') || ' ' || y.academic_year, ', '
+            order by r.requirement)                                             as missing_reason
+    from requirements as r
+    cross join (select distinct academic_year from data_status) as y
+    where not exists (
+        select 1 from data_status as d
+        where d.academic_year = y.academic_year and d.is_loaded
+          and list_contains(string_split(r.requirement, '|'), d.source)
+    )
+    group by all
+
+),
+
+with_missing as (
+
+    select c.*, null::varchar as missing_reason
+    from computed as c
+    where not exists (select 1 from unmet as u
+                      where u.indicator_code = c.indicator_code
+                        and u.academic_year = c.academic_year)
+    union all
+    select u.indicator_code, u.academic_year, 'region', null, null,
+           null, null, null, null, u.missing_reason
+    from unmet as u
+
+),
+
 final as (
 
     select
@@ -68,8 +117,15 @@ final as (
         end)::boolean                                                         as meets_target,
         c.cell_n::bigint                                                      as participants,
         coalesce(c.cell_n is not null and {{ marts_is_suppressed('c.cell_n') }}, false)::boolean
-                                                                              as is_suppressed
-    from computed as c
+                                                                              as is_suppressed,
+        (case
+            when c.missing_reason is not null then c.missing_reason
+            when c.cell_n is not null and {{ marts_is_suppressed('c.cell_n') }}
+                then 'группа меньше порога / group below the cell size: ' || c.cell_n
+                     || ' < {{ marts_min_cell_size() }}'
+            when c.value is null then 'знаменатель равен нулю / the denominator is zero'
+        end)::varchar                                                         as missing_reason
+    from with_missing as c
     join catalogue as cat on cat.indicator_code = c.indicator_code
 
 )

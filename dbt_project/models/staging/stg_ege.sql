@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- РИС ГИА source procedure EGE: the sheet's subject code is decoded through

@@ -1,7 +1,6 @@
 {{ config(materialized='view', schema='staging') }}
 
--- A view without a partition filter (views must not bake the partition year in): the
--- registry is small and every model that needs it reads all of it.
+-- The file registry as a view: small, and every model that needs it reads all of it.
 
 with source as (
 
@@ -25,7 +24,12 @@ renamed as (
         message,
         superseded_by,
         first_seen_at,
-        loaded_at
+        loaded_at,
+        coalesce(released, false)                          as released,
+        released_at,
+        coalesce(build_slice, source || '|' || academic_year) as build_slice,
+        resolved_at,
+        resolution
 
     from source
 

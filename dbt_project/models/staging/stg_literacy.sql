@@ -1,13 +1,13 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 with source as (
 
-    select * from {{ source('raw', 'literacy') }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows('literacy') }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -26,7 +26,8 @@ renamed as (
             else try_cast({{ clean_text('level') }} as integer)
         end                                                as level_num,
         _file_id,
-        _source_line
+        _source_line,
+        _slice
 
     from source
 

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- ВсОШ participations. The status is delivered as `призёр` or `призер`: one spelling
@@ -9,8 +9,8 @@
 
 with source as (
 
-    select * from {{ source('raw', 'olympiad') }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows('olympiad') }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -56,7 +56,8 @@ renamed as (
             when 'победитель' then 'winner'
         end                                                as status_code,
         source._file_id,
-        source._source_line
+        source._source_line,
+        source._slice
 
     from source
     left join subjects

@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- The task columns declared in each RPR file's header (row 3 level, row 4 header):

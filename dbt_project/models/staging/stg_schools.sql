@@ -1,13 +1,13 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 with source as (
 
-    select * from {{ source('raw', 'schools') }}
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows('schools') }}
+    where {{ in_build_scope() }}
 
 ),
 
@@ -40,7 +40,8 @@ renamed as (
         end                                              as status_code,
         {{ clean_code('successor_code') }}               as successor_code,
         _file_id,
-        _source_line
+        _source_line,
+        _slice
 
     from source
 

@@ -1,7 +1,7 @@
-"""The record of one `rsoko nightly`: what was planned, each run with its steps and
-their durations grouped into the stages operators and the benchmark talk about
-(reference, ingest, validate, transform, marts, publish). Written as JSON to
-`<reports>/nightly/<time>.json` and `latest.json`."""
+"""The record of one `rsoko nightly`: what was planned, the run with its steps and their
+durations grouped into the stages operators and the benchmark talk about (reference, ingest,
+validate, release, transform, marts, publish), what is held back and the failing checks.
+Written as JSON to `<reports>/nightly/<time>.json` and `latest.json`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ import resource
 import time
 from dataclasses import asdict, dataclass, field
 
+from dagster import DagsterEventType, DagsterRunStatus
+
 STAGE_OF_STEP = (   # step key prefix → stage
+    ("raw__file_registry", "release"),
     ("raw__", "ingest"),
     ("rsoko_dbt_reference", "reference"),
     ("rsoko_dbt_models", "transform"),
     ("rsoko_dbt_marts", "marts"),
     ("published__", "publish"),
 )
-STAGES = ("reference", "ingest", "validate", "transform", "marts", "publish")
+STAGES = ("reference", "ingest", "validate", "release", "transform", "marts", "publish")
 
 
 def stage_of(step_key: str) -> str:
@@ -32,10 +35,12 @@ class NightReport:
     seconds: float = 0.0
     runs: list[dict] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    failed_checks: list[dict] = field(default_factory=list)   # asset, check, severity, text
+    held_back: list[dict] = field(default_factory=list)       # from the published data_status
 
-    def add_run(self, instance, result) -> None:
+    def add_run(self, instance, run) -> None:
         steps = []
-        for stat in instance.get_run_step_stats(result.run_id):
+        for stat in instance.get_run_step_stats(run.run_id):
             if stat.start_time is None or stat.end_time is None:
                 continue
             seconds = stat.end_time - stat.start_time
@@ -44,15 +49,25 @@ class NightReport:
             steps.append({"step": stat.step_key, "stage": stage, "seconds": round(seconds, 2),
                           "status": str(stat.status.value if stat.status else None)})
         # validation happens inside the raw steps: move its share from ingest to validate
-        for event in result.get_asset_materialization_events():
-            value = event.materialization.metadata.get("validate_seconds")
+        for record in instance.get_records_for_run(
+                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records:
+            materialization = record.event_log_entry.asset_materialization
+            value = materialization.metadata.get("validate_seconds") if materialization else None
             if value is not None:
                 self.stages["validate"] += float(value.value)
                 self.stages["ingest"] -= float(value.value)
-        run = instance.get_run_by_id(result.run_id)
-        self.runs.append({"run_id": result.run_id, "job": run.job_name,
-                          "partition": run.tags.get("dagster/partition"),
-                          "success": result.success, "steps": steps})
+        for record in instance.get_records_for_run(
+                run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records:
+            evaluation = record.event_log_entry.dagster_event.event_specific_data
+            if evaluation is None or evaluation.passed:
+                continue
+            self.failed_checks.append({
+                "asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
+                "severity": evaluation.severity.value,
+                "text": evaluation.description or "(the check failed; see its metadata)"})
+        self.runs.append({"run_id": run.run_id, "job": run.job_name,
+                          "status": run.status.value, "tags": dict(run.tags),
+                          "success": run.status == DagsterRunStatus.SUCCESS, "steps": steps})
 
     @property
     def materialized(self) -> int:

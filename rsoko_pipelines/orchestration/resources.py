@@ -1,4 +1,4 @@
-"""The dbt project and CLI resource. Nothing happens at import: the DbtProject (and the
+"""The dbt project, its CLI resource and its fingerprints. Nothing happens at import: the DbtProject (and the
 `dbt parse` that produces target/manifest.json) is built on first call and cached."""
 
 from __future__ import annotations
@@ -69,3 +69,30 @@ def dbt_resource():
     from dagster_dbt import DbtCliResource
 
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+
+
+def project_fingerprint(root: Path = DBT_PROJECT_DIR) -> str:
+    """Content hash of the dbt project (models, macros, tests, seeds, dbt_project.yml). A
+    deploy that changes it makes the next night rebuild every model from the landing with
+    `--full-refresh` (a column added to an incremental model needs it), and reload the seeds."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pattern in _PROJECT_GLOBS:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def seeds_fingerprint(root: Path = DBT_PROJECT_DIR) -> str:
+    """Content hash of the reference seeds: when it changes, the night loads them first."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((root / "seeds").rglob("*")):
+        if path.is_file() and path.suffix in (".csv", ".yml"):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]

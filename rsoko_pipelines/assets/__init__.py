@@ -1,1 +1,0 @@
-"""Dagster assets: raw landing (one per source), dbt models, publishing."""

@@ -1,0 +1,1 @@
+"""Dagster wiring: assets, checks, jobs, the schedule, the sensor, the dbt resource."""
