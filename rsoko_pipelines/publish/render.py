@@ -41,32 +41,35 @@ def _dagster(console: Console, dagster: dict) -> None:
                       f"(DAGSTER_HOME={escape(dagster['home'])})")
     if not dagster["available"]:
         return
-    years = ", ".join(dagster["partitions"]) or "none registered yet"
-    console.print(f"Academic years (partitions): {years}")
     if dagster["runs"]:
         table = Table(title="Recent runs", title_justify="left")
-        for col in ("job", "year", "status", "started", "took", "run"):
+        for col in ("job", "by", "status", "completed", "started", "took", "run"):
             table.add_column(col, no_wrap=True)
         for run in dagster["runs"]:
             style = STATUS_STYLE.get(run["status"], "")
-            table.add_row(run["job"], run["partition"] or "—",
+            table.add_row(run["job"], run.get("trigger") or "—",
                           f"[{style}]{run['status']}[/]" if style else run["status"],
+                          run.get("complete") or "—",
                           _time(run["start"]), _duration(run["start"], run["end"]),
                           run["run_id"][:8])
         console.print(table)
     else:
         console.print("No runs yet.")
+    release = dagster.get("release")
+    if release and release.get("held_back"):
+        console.print(f"[yellow]Release of the last night ({_time(release['at'])}): "
+                      f"{_short(release['release'], 300)}[/yellow]")
     failing = dagster["failing_checks"]
     if not failing:
         console.print("[green]Asset checks: none failing.[/green]")
         return
     table = Table(title=f"Failing asset checks ({len(failing)})", title_justify="left")
-    for col in ("asset", "check", "year", "when", "what"):
+    for col in ("asset", "check", "when", "what"):
         table.add_column(col, overflow="fold", no_wrap=col != "what")
     for check in failing:
         severity = "" if check["severity"] in (None, "ERROR") else f"[{check['severity']}] "
-        table.add_row(escape(check["asset"]), escape(check["check"]), check["partition"] or "—",
-                      _time(check["at"]), escape(severity) + _short(check["description"]))
+        table.add_row(escape(check["asset"]), escape(check["check"]),
+                      _time(check["at"]), escape(severity) + _short(check["description"], 400))
     console.print(table)
 
 
@@ -97,3 +100,25 @@ def _published(console: Console, published: dict | None) -> None:
                   f"{len(published['kept_versions'])} version(s) kept.")
     console.print(f"Analysts: {escape(published['database'])} (read-only), "
                   "or `rsoko sql \"SELECT …\"`")
+    _data_status(console, published)
+
+
+def _data_status(console: Console, published: dict) -> None:
+    rows = published.get("data_status") or []
+    if not rows:
+        return
+    table = Table(title="Data in the published marts (marts.data_status)", title_justify="left")
+    for col in ("source", "year", "state", "files", "rows", "version in use", "held back: why"):
+        table.add_column(col, overflow="fold", no_wrap=col not in ("state", "held back: why"))
+    for r in rows:
+        held = r.get("is_held_back")
+        style = "yellow" if held else ("dim" if not r.get("is_loaded") else "")
+        state = escape(str(r.get("state")))
+        table.add_row(escape(str(r.get("source"))), str(r.get("academic_year")),
+                      f"[{style}]{state}[/]" if style else state,
+                      f"{r.get('files_in_use', 0):,}", f"{r.get('rows_in_use', 0):,}",
+                      _time(str(r.get("version_in_use") or "")),
+                      _short(r.get("held_back_reason") or "", 200))
+    console.print(table)
+    for name, why in (published.get("marts_kept_from_previous") or {}).items():
+        console.print(f"[yellow]marts.{escape(name)}: {_short(why, 300)}[/yellow]")
