@@ -1,27 +1,30 @@
-"""Parse + validate one file without side effects (used by `rsoko extract check`)."""
+"""`rsoko extract check FILE`: the verdict the night would give one file, without side
+effects. The same functions judge it as in the night: `parsing.parse_one` (a contract breach
+or a parser crash becomes a problem) and `validation.validate_parsed` (the GX suites against
+the registry of schools of the year in the warehouse, when there is one)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
+
+from rsoko_pipelines.extract.pseudonym import Pseudonymizer
 from rsoko_pipelines.ingest import quarantine
+from rsoko_pipelines.ingest.parsing import parse_one
+from rsoko_pipelines.ingest.validation import validate_parsed
+from rsoko_pipelines.ingest.warehouse import connect
 from rsoko_pipelines.settings import Settings
 
 
 def problems_for_file(path: Path, source: str, academic_year: int) -> tuple[list[dict], int]:
     """The problems that would quarantine `path` (empty if it would load) and its row count."""
-    from rsoko_pipelines.extract import ExtractError, parse_extract
-    from rsoko_pipelines.extract.pseudonym import Pseudonymizer
-    from rsoko_pipelines.ingest.validation import validate_parsed
-    from rsoko_pipelines.ingest.warehouse import connect
-
     settings = Settings.from_env()
     settings.secrets_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        parsed = parse_extract(path, source, academic_year,
-                               Pseudonymizer.from_env(settings.secrets_dir))
-    except ExtractError as err:
-        return [quarantine.problem_from_extract_error(err)], 0
+    parsed, problem = parse_one(path, source, academic_year,
+                                Pseudonymizer.from_env(settings.secrets_dir))
+    if problem is not None:
+        return [problem], 0
     con = None
     if settings.warehouse_path.exists():  # the registry of schools, for known-school checks
         try:
@@ -37,8 +40,6 @@ def problems_for_file(path: Path, source: str, academic_year: int) -> tuple[list
 
 
 def check_file(path: Path, source: str, academic_year: int, console) -> bool:
-    from rich.markup import escape
-
     problems, rows = problems_for_file(path, source, academic_year)
     label = f"{source}/{academic_year}/{path.name}"
     if not problems:

@@ -15,10 +15,9 @@ extract_app = typer.Typer(name="extract", no_args_is_help=True)
 
 def infer_source_year(path: Path) -> tuple[str | None, int | None]:
     """`…/<source>/<year>/<file>` as in the inbox layout; either may be missing."""
-    year = path.parent.name
-    source = path.parent.parent.name
-    return (source if source in SOURCES else None,
-            int(year) if year.isdigit() and len(year) == 4 else None)
+    from rsoko_pipelines import inbox
+
+    return inbox.location(path, SOURCES)
 
 
 @extract_app.command("check")

@@ -26,39 +26,13 @@ import duckdb
 
 from rsoko_pipelines import inbox
 from rsoko_pipelines.ingest import quarantine, registry
+from rsoko_pipelines.ingest.outcomes import FileOutcome, PartitionIngest
 from rsoko_pipelines.ingest.parsing import parse_in_order
+from rsoko_pipelines.ingest.release import build_slice_id
+from rsoko_pipelines.ingest.tables import ensure_landing_table
+from rsoko_pipelines.ingest.validation import validate_batch
 from rsoko_pipelines.ingest.warehouse import first_row
 from rsoko_pipelines.settings import Settings
-
-
-@dataclass
-class FileOutcome:
-    inbox_path: str
-    status: str                 # loaded | replaced | quarantined | unchanged | duplicate
-    file_id: str | None = None
-    rows: int = 0
-    message: str | None = None
-    report_path: str | None = None
-    validation: object | None = None   # rsoko_pipelines.quality ValidationOutcome
-    problems: list = field(default_factory=list)   # quarantined: the report's problems
-
-
-@dataclass
-class PartitionIngest:
-    source: str
-    academic_year: int
-    files: list[FileOutcome] = field(default_factory=list)
-
-    def count(self, *statuses: str) -> int:
-        return sum(1 for f in self.files if f.status in statuses)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows for f in self.files if f.status in ("loaded", "replaced"))
-
-    @property
-    def quarantined(self) -> list[FileOutcome]:
-        return [f for f in self.files if f.status == "quarantined"]
 
 
 SIGHTINGS_DDL = """
@@ -88,6 +62,24 @@ class _Candidate:
     file_id: str
 
 
+@dataclass
+class _Ingest:
+    """One source × year folder being ingested: what every step of it needs."""
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    source: str
+    academic_year: int
+    validate: bool
+    log: object
+    result: PartitionIngest
+
+    def quarantine(self, cand: _Candidate, problems=None, validation=None, slice_=None):
+        self.result.files.append(quarantine.quarantine_file(
+            self.con, self.settings, quarantine.Incoming(
+                cand.path, cand.rel, cand.stat, self.source, self.academic_year, cand.file_id),
+            problems=problems, validation=validation, slice_=slice_))
+
+
 def ingest_partition(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -98,26 +90,24 @@ def ingest_partition(
     log=None,
 ) -> PartitionIngest:
     """Ingest the new or changed files of one partition; see the module docstring."""
-    log = log or (lambda message: None)
+    run = _Ingest(con, settings, source, academic_year, validate,
+                  log or (lambda message: None), PartitionIngest(source, academic_year))
     registry.ensure_registry(con)
     con.execute(SIGHTINGS_DDL)
-    result = PartitionIngest(source, academic_year)
-    candidates = _new_files(con, settings, source, academic_year, result)
-    log(f"{source}/{academic_year}: {len(candidates)} new file(s), "
-        f"{result.count('unchanged', 'duplicate')} unchanged")
+    candidates = _new_files(run)
+    run.log(f"{source}/{academic_year}: {len(candidates)} new file(s), "
+            f"{run.result.count('unchanged', 'duplicate')} unchanged")
     links = {cand.rel for cand in candidates if cand.path.is_symlink()}   # never followed
     parsed_files = parse_in_order([c.path for c in candidates if c.rel not in links],
                                   source, academic_year, pseudonymizer)
     try:
-        _land_in_batches(con, settings, source, academic_year, candidates, links,
-                         parsed_files, validate, result, log)
+        _land_in_batches(run, candidates, links, parsed_files)
     finally:
         parsed_files.close()     # stops the parser processes if landing failed
-    return result
+    return run.result
 
 
-def _land_in_batches(con, settings, source, academic_year, candidates, links, parsed_files,
-                     validate, result, log) -> None:
+def _land_in_batches(run: _Ingest, candidates, links, parsed_files) -> None:
     batch: list[tuple[_Candidate, object]] = []
     batch_rows = 0
     for done, cand in enumerate(candidates, 1):
@@ -126,62 +116,59 @@ def _land_in_batches(con, settings, source, academic_year, candidates, links, pa
         else:
             parsed, problem = next(parsed_files)
         if problem is not None:
-            result.files.append(quarantine.quarantine_file(
-                con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
-                cand.file_id, problems=[problem]))
+            run.quarantine(cand, problems=[problem])
             continue
         for warning in parsed.warnings:
-            log(f"Warning: {warning}")
+            run.log(f"Warning: {warning}")
         batch.append((cand, parsed))
         batch_rows += parsed.rows
         if batch_rows >= BATCH_ROWS or done == len(candidates):
-            _ingest_batch(con, settings, source, academic_year, batch, validate, result)
-            log(f"{source}/{academic_year}: {done}/{len(candidates)} files, "
-                f"{result.rows_loaded:,} rows loaded, {len(result.quarantined)} quarantined")
+            _ingest_batch(run, batch)
+            run.log(f"{run.source}/{run.academic_year}: {done}/{len(candidates)} files, "
+                    f"{run.result.rows_loaded:,} rows loaded, "
+                    f"{len(run.result.quarantined)} quarantined")
             batch, batch_rows = [], 0
     if batch:
-        _ingest_batch(con, settings, source, academic_year, batch, validate, result)
+        _ingest_batch(run, batch)
 
 
-def _new_files(con, settings, source, academic_year, result) -> list[_Candidate]:
+def _new_files(run: _Ingest) -> list[_Candidate]:
     candidates, seen_ids = [], set()
-    for path in inbox_files(settings, source, academic_year):
-        rel = path.relative_to(settings.inbox_dir).as_posix()
+    con = run.con
+    for path in inbox_files(run.settings, run.source, run.academic_year):
+        rel = path.relative_to(run.settings.inbox_dir).as_posix()
         stat = path.lstat()
         seen = first_row(
             con, "SELECT file_id FROM raw._file_sightings WHERE inbox_path=? AND size_bytes=? "
             "AND mtime_ns=?", [rel, stat.st_size, stat.st_mtime_ns])
         if seen:
-            result.files.append(FileOutcome(rel, "unchanged", seen[0]))
+            run.result.files.append(FileOutcome(rel, "unchanged", seen[0]))
             continue
         file_id = registry.file_id_of(path)
         if file_id in seen_ids or registry.is_registered(con, file_id):
             _sighted(con, rel, stat, file_id)
-            result.files.append(FileOutcome(rel, "duplicate", file_id,
-                                            message="same bytes already registered"))
+            run.result.files.append(FileOutcome(rel, "duplicate", file_id,
+                                                message="same bytes already registered"))
             continue
         seen_ids.add(file_id)
         candidates.append(_Candidate(path, rel, stat, file_id))
     return candidates
 
 
-def _ingest_batch(con, settings, source, academic_year, batch, validate, result) -> None:
+def _ingest_batch(run: _Ingest, batch) -> None:
     """Validate a batch of parsed files in one Great Expectations run (GX costs ~1.4 s per
     run whatever the size, and ВПР arrives as thousands of per-school files); only when the
     batch fails are its files validated one by one to find the culprits."""
+    con, settings, source, academic_year = run.con, run.settings, run.source, run.academic_year
     outcomes: dict[str, object] = {}
-    if validate and batch:
-        from rsoko_pipelines.ingest.validation import validate_batch
-
+    if run.validate and batch:
         outcomes = validate_batch(con, source, academic_year,
                                   [(cand.file_id, cand.rel, parsed) for cand, parsed in batch])
     good = []
     for cand, parsed in batch:
         outcome = outcomes.get(cand.file_id)
         if outcome is not None and not outcome.success:
-            result.files.append(quarantine.quarantine_file(
-                con, settings, cand.path, cand.rel, cand.stat, source, academic_year,
-                cand.file_id, validation=outcome, slice_=parsed.slice))
+            run.quarantine(cand, validation=outcome, slice_=parsed.slice)
         else:
             good.append((cand, parsed, outcome))
     if not good:
@@ -202,7 +189,7 @@ def _ingest_batch(con, settings, source, academic_year, batch, validate, result)
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    result.files.extend(loaded)
+    run.result.files.extend(loaded)
     batch.clear()
 
 
@@ -239,9 +226,6 @@ def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
     corrects (same slice) superseded. The rows of a superseded file that the models still
     read stay until the correction is released (the last good data); those of a file that
     was never released go at once."""
-    from rsoko_pipelines.ingest.release import build_slice_id
-    from rsoko_pipelines.ingest.tables import ensure_landing_table
-
     key = registry.slice_key(source, academic_year, parsed.slice)
     old = con.execute(
         "SELECT file_id, coalesce(released, false) FROM raw._file_registry WHERE source=? "

@@ -22,6 +22,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+from rsoko_pipelines.extract import ExtractError, parse_extract
+from rsoko_pipelines.ingest import quarantine
+
 ENV_VAR = "RSOKO_PARSE_WORKERS"
 MAX_DEFAULT_WORKERS = 4
 MIN_FILES_FOR_POOL = 8      # fewer files: parsing them is quicker than starting workers
@@ -41,9 +44,6 @@ def parse_workers() -> int:
 def parse_one(path: Path, source: str, academic_year: int, pseudonymizer):
     """(parsed, None) or (None, problem): a contract breach or a parser crash becomes a
     quarantine problem here, so that one odd file never stops the night's other files."""
-    from rsoko_pipelines.extract import ExtractError, parse_extract
-    from rsoko_pipelines.ingest import quarantine
-
     try:
         return parse_extract(path, source, academic_year, pseudonymizer), None
     except ExtractError as err:

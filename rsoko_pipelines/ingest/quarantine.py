@@ -5,12 +5,28 @@ loaded; the registry remembers it so the same bytes are never retried."""
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+from rsoko_pipelines.extract.schemas import source_spec
+from rsoko_pipelines.ingest.outcomes import FileOutcome
+from rsoko_pipelines.ingest.registry import slice_key
 from rsoko_pipelines.settings import Settings
+
+
+@dataclass
+class Incoming:
+    """A file of the inbox as the landing found it."""
+    path: Path
+    rel: str                 # its path relative to the inbox (how operators know it)
+    stat: object             # os.stat_result (size, mtime)
+    source: str
+    academic_year: int
+    file_id: str             # sha256 of its bytes
 
 MAX_ROWS_IN_REPORT = 50
 WHAT_TO_DO = ("Fix the file at its source system (or ask the supplier for a corrected export), "
@@ -62,17 +78,13 @@ def carries_personal_data(source: str) -> bool:
     """ГИА sheets hold names and document numbers: a value shifted into a checked column
     (a surname in 'Код ОО') would otherwise reach the report as a GX sample value."""
     try:
-        from rsoko_pipelines.extract.schemas import source_spec
-
         return bool(source_spec(source).personal_columns)
-    except Exception:
+    except KeyError:
         return True   # unknown source: be safe
 
 
 def without_samples(outcome):
     """A copy of a ValidationOutcome with no sample values (counts and rows stay)."""
-    import copy
-
     clean = copy.copy(outcome)
     clean.expectations = [copy.copy(e) for e in outcome.expectations]
     for e in clean.expectations:
@@ -125,14 +137,14 @@ def summary_line(rel: str, problems: list[dict]) -> str:
     return f"{rel}: {first['check']}: {message}{loc}{more}.{hint}"
 
 
-def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source: str,
-                    academic_year: int, file_id: str, problems: list[dict] | None = None,
-                    validation=None, slice_: dict | None = None):
+def quarantine_file(con, settings: Settings, incoming: Incoming,
+                    problems: list[dict] | None = None, validation=None,
+                    slice_: dict | None = None) -> FileOutcome:
     """Move the file to the quarantine folder with its reports and register it. `slice_`
     (when the file could be parsed) says which slice a later corrected file must fill to
     resolve it (ingest/release.py)."""
-    from rsoko_pipelines.ingest.landing import FileOutcome
-
+    path, rel, stat = incoming.path, incoming.rel, incoming.stat
+    source, academic_year, file_id = incoming.source, incoming.academic_year, incoming.file_id
     if validation is not None and carries_personal_data(source):
         validation = without_samples(validation)
     problems = list(problems or []) + (problems_from_validation(validation) if validation else [])
@@ -142,26 +154,21 @@ def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source:
     if target.exists():
         target = folder / f"{file_id[:12]}__{path.name}"
     message = summary_line(rel, problems)
-    report = {
-        "file": rel, "file_id": file_id, "source": source, "academic_year": academic_year,
-        "size_bytes": stat.st_size, "quarantined_as": str(target), "summary": message,
-        "problems": problems,
-        "what_to_do": WHAT_TO_DO,
-    }
-    json_path = target.with_name(target.name + ".report.json")
-    html_path = target.with_name(target.name + ".report.html")
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    html_path.write_text(_html(report), encoding="utf-8")
+    report = QuarantineReport(
+        file=rel, file_id=file_id, source=source, academic_year=academic_year,
+        size_bytes=stat.st_size, quarantined_as=str(target), summary=message,
+        problems=problems, what_to_do=WHAT_TO_DO)
+    json_path, html_path = report.paths(target)
+    report.write(json_path)
+    html_path.write_text(_html(report.as_dict()), encoding="utf-8")
     if validation is not None:
         try:
             from rsoko_pipelines.quality.report import write_report
 
             write_report(validation, folder, target.name)
-        except Exception:  # the GX report is a bonus; the quarantine report above suffices
+        except Exception:  # noqa: BLE001 - the GX report is a bonus; ours above suffices
             pass
     shutil.move(str(path), str(target))
-    from rsoko_pipelines.ingest.registry import slice_key
-
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name, "
         "size_bytes, mtime_ns, archive_path, rows, status, message, report_path, slice_key, "
@@ -171,6 +178,54 @@ def quarantine_file(con, settings: Settings, path: Path, rel: str, stat, source:
          slice_key(source, academic_year, slice_) if slice_ else None])
     return FileOutcome(rel, "quarantined", file_id, 0, message, str(html_path), validation,
                        problems=problems)
+
+
+@dataclass
+class QuarantineReport:
+    """`<quarantine>/<source>/<year>/<file>.report.json`: the one format of a quarantine
+    report, written here and read by `rsoko status` (publish/status.py)."""
+    file: str
+    file_id: str
+    source: str
+    academic_year: int
+    size_bytes: int
+    quarantined_as: str
+    summary: str
+    problems: list
+    what_to_do: str = WHAT_TO_DO
+
+    SUFFIX = ".report.json"
+
+    @staticmethod
+    def paths(target: Path) -> tuple[Path, Path]:
+        return (target.with_name(target.name + QuarantineReport.SUFFIX),
+                target.with_name(target.name + ".report.html"))
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "file", "file_id", "source", "academic_year", "size_bytes", "quarantined_as",
+            "summary", "problems", "what_to_do")}
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2),
+                        encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> "QuarantineReport":
+        """The report at `path`; an unreadable one still says where it is and that it is."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        name = path.name[: -len(cls.SUFFIX)]
+        return cls(file=data.get("file", name), file_id=data.get("file_id", ""),
+                   source=data.get("source", path.parent.parent.name),
+                   academic_year=data.get("academic_year", path.parent.name),
+                   size_bytes=data.get("size_bytes", 0),
+                   quarantined_as=data.get("quarantined_as") or str(path)[: -len(cls.SUFFIX)],
+                   summary=data.get("summary") or f"unreadable report {path.name}",
+                   problems=data.get("problems", []),
+                   what_to_do=data.get("what_to_do", WHAT_TO_DO))
 
 
 def _html(report: dict) -> str:

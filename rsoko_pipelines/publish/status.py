@@ -6,7 +6,6 @@ use, what is held back and why). Every part degrades to a note instead of failin
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -111,19 +110,16 @@ def failing_checks(instance, records) -> list[dict]:
 def quarantined_files(quarantine_dir: Path) -> list[dict]:
     """One entry per quarantine report `<quarantine>/<source>/<year>/<file>.report.json`,
     newest first; `present` is false once an operator removed the quarantined file."""
+    from rsoko_pipelines.ingest.quarantine import QuarantineReport
+
     files = []
-    for report in quarantine_dir.glob("*/*/*.report.json"):
-        try:
-            data = json.loads(report.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {"summary": "unreadable report"}
-        target = data.get("quarantined_as") or str(report)[: -len(".report.json")]
+    for path in quarantine_dir.glob(f"*/*/*{QuarantineReport.SUFFIX}"):
+        report = QuarantineReport.read(path)
         files.append({
-            "source": data.get("source", report.parent.parent.name),
-            "academic_year": data.get("academic_year", report.parent.name),
-            "file": data.get("file", report.name[: -len(".report.json")]),
-            "summary": data.get("summary"), "present": Path(target).exists(),
-            "at": _when(report.stat().st_mtime), "report": str(report.with_suffix(".html"))})
+            "source": report.source, "academic_year": report.academic_year,
+            "file": report.file, "summary": report.summary,
+            "present": Path(report.quarantined_as).exists(),
+            "at": _when(path.stat().st_mtime), "report": str(path.with_suffix(".html"))})
     return sorted(files, key=lambda f: f["at"] or "", reverse=True)
 
 

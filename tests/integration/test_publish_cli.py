@@ -199,7 +199,7 @@ def _run_tiny_jobs(settings):
 
 def _quarantine_one(settings):
     """A quarantined file with its report, written by the real quarantine code."""
-    from rsoko_pipelines.ingest.quarantine import quarantine_file
+    from rsoko_pipelines.ingest.quarantine import Incoming, quarantine_file
 
     bad = settings.inbox_dir / "oge" / "2025" / "oge_02.csv"
     bad.parent.mkdir(parents=True)
@@ -209,9 +209,10 @@ def _quarantine_one(settings):
         from rsoko_pipelines.ingest.registry import ensure_registry
 
         ensure_registry(con)
-        quarantine_file(con, settings, bad, "oge/2025/oge_02.csv", bad.stat(), "oge", 2025,
-                        "f" * 64, problems=[{"check": "header", "message": "no title line",
-                                             "hint": "export the sheet again"}])
+        quarantine_file(con, settings,
+                        Incoming(bad, "oge/2025/oge_02.csv", bad.stat(), "oge", 2025, "f" * 64),
+                        problems=[{"check": "header", "message": "no title line",
+                                   "hint": "export the sheet again"}])
     finally:
         con.close()
 
