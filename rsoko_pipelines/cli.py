@@ -40,7 +40,21 @@ def nightly(
     """Run the nightly load: (demo data →) ingest → validate → star → marts → publish."""
     from rsoko_pipelines.night.command import run_nightly
 
-    raise typer.Exit(run_nightly(demo=demo, tier=tier, seed=seed))
+    raise typer.Exit(run_nightly(prepare_inbox=_demo_inbox(tier, seed) if demo else None))
+
+
+def _demo_inbox(tier: str, seed: int):
+    """Fill an empty inbox with the demo region (once: a manifest marks a generated inbox)."""
+    def prepare(settings) -> None:
+        from rich.console import Console
+
+        if (settings.inbox_dir / "manifest.json").exists():
+            Console().print(f"[dim]demo inbox already present: {settings.inbox_dir}[/dim]")
+            return
+        from rsoko_pipelines.demo.generate import generate
+
+        generate(tier=tier, seed=seed, out=settings.inbox_dir)
+    return prepare
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rsoko_pipelines.demo.hostile import Case, Ctx
+from rsoko_pipelines.demo.hostile_case import Case, Ctx
 from rsoko_pipelines.demo.hostile_io import CsvDoc, expected_values
 
 INJECTIONS = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0")

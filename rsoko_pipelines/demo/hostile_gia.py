@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from rsoko_pipelines.demo.hostile import OUTSIDE, Case, Ctx
+from rsoko_pipelines.demo.hostile_case import OUTSIDE, Case, Ctx
 from rsoko_pipelines.demo.hostile_csv import INJECTIONS, load_case, quarantine_case
 from rsoko_pipelines.demo.hostile_io import CsvDoc, expected_values
 

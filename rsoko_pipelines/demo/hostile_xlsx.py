@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from rsoko_pipelines.demo.hostile import Case, Ctx
+from rsoko_pipelines.demo.hostile_case import Case, Ctx
 from rsoko_pipelines.demo.hostile_io import (CsvDoc, col_letter, expected_values, member_offset,
                                              patch_sheet, text_cell, xlsx_rows)
 

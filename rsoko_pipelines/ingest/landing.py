@@ -19,7 +19,7 @@ models until the night's release step lets its source × year through (ingest/re
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb

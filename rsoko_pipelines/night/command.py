@@ -54,19 +54,11 @@ def prepare_dagster_home(settings: Settings) -> None:
         config.write_text(LOCAL_DAGSTER_YAML, encoding="utf-8")
 
 
-def ensure_demo_inbox(settings: Settings, tier: str, seed: int) -> None:
-    marker = settings.inbox_dir / "manifest.json"
-    if marker.exists():
-        console.print(f"[dim]demo inbox already present: {settings.inbox_dir}[/dim]")
-        return
-    from rsoko_pipelines.demo.generate import generate
-
-    generate(tier=tier, seed=seed, out=settings.inbox_dir)
-
-
-def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> int:
+def run_nightly(prepare_inbox=None) -> int:
     """Plan → one run → summary. Exit code 0 when the night succeeded or had nothing to do,
-    1 when it failed or held something back (what was not held back is published)."""
+    1 when it failed or held something back (what was not held back is published).
+    `prepare_inbox(settings)`: called first (`rsoko nightly --demo` fills the inbox with the
+    demo region; the CLI wires it, so the night never imports the generator)."""
     import dagster as dg
 
     from rsoko_pipelines.night.launch import release_dead_runs, run_night
@@ -77,8 +69,8 @@ def run_nightly(demo: bool = False, tier: str = "S", seed: int = 20250607) -> in
     started = time.perf_counter()
     settings = Settings.from_env().ensure_dirs()
     prepare_dagster_home(settings)
-    if demo:
-        ensure_demo_inbox(settings, tier, seed)
+    if prepare_inbox is not None:
+        prepare_inbox(settings)
     instance = dg.DagsterInstance.get()
     for run_id in release_dead_runs(instance):
         console.print(f"[yellow]Released run {run_id}: its process died; it was marked "

@@ -88,7 +88,7 @@ def load_suite(name: str):
     """The suite as a GX ``ExpectationSuite`` (cached per process; do not mutate it)."""
     from great_expectations.core import ExpectationSuite
 
-    from rsoko_pipelines.quality.validate import configure_gx_environment
+    from rsoko_pipelines.quality.gx_env import configure_gx_environment
 
     configure_gx_environment()
     return ExpectationSuite(**load_suite_document(name))
