@@ -19,62 +19,54 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REFERENCE_DIR = SEEDS_DIR / "reference"
 
-SEEDS = (
-    "ref_subjects",
-    "ref_gia_subjects",
-    "ref_gia_task_spec",
-    "ref_ege_score_scale",
-    "ref_ege_min_scores",
-    "ref_mark_boundaries",
-    "ref_vpr_task_spec",
-    "ref_literacy_levels",
-    "ref_olympiad_subjects",
-    "ref_school_kinds",
-    "ref_procedures",
-    "indicator_catalogue",
-)
+SEEDS_YAML = REFERENCE_DIR / "_reference.yml"
+PANDAS_TYPES = {"varchar": str, "integer": "Int64", "bigint": "Int64", "double": "float64",
+                "boolean": "boolean"}
 
-# Non-string columns; every other column is read as str (empty cell -> missing).
-_INT = {
-    "academic_year", "task_no", "max_points", "primary_score", "test_score", "grade", "mark",
-    "min_primary_score", "max_primary_score", "task_order", "direction",
-}
-_NULLABLE_INT = {"min_test_score", "min_mark"}
-_FLOAT = {"min_score", "max_score", "target"}
-_BOOL = {"is_advanced"}
+
+@lru_cache(maxsize=1)
+def column_types() -> dict[str, dict[str, str]]:
+    """{seed: {column: dbt type}}, from the seeds' YAML — the one place the types are
+    declared (dbt loads the seeds with them, Python reads them with them)."""
+    import yaml
+
+    with SEEDS_YAML.open(encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    return {seed["name"]: dict((seed.get("config") or {}).get("column_types") or {})
+            for seed in document.get("seeds", [])}
+
+
+def seeds() -> tuple[str, ...]:
+    return tuple(column_types())
+
+
+def _pandas_type(dbt_type: str):
+    if dbt_type.startswith("decimal") or dbt_type.startswith("numeric"):
+        return "float64"
+    return PANDAS_TYPES.get(dbt_type, str)
 
 
 @lru_cache(maxsize=None)
 def load(name: str) -> "pd.DataFrame":
-    """The seed ``<name>.csv`` as a DataFrame (codes as str, cached: do not mutate)."""
+    """The seed ``<name>.csv`` as a DataFrame typed as dbt types it (codes as str; whole
+    numbers as int64, or nullable Int64 where a cell is empty; cached: do not mutate)."""
     import pandas as pd
 
-    if name not in SEEDS:
-        raise KeyError(f"unknown reference seed {name!r}; known: {', '.join(SEEDS)}")
+    types = column_types()
+    if name not in types:
+        raise KeyError(f"unknown reference seed {name!r}; known: {', '.join(types)}")
     path = REFERENCE_DIR / f"{name}.csv"
     with path.open(encoding="utf-8") as fh:
         header = fh.readline().strip().split(",")
-    dtype: dict[str, object] = {}
-    for col in header:
-        if col in _INT:
-            dtype[col] = "int64"
-        elif col in _NULLABLE_INT:
-            dtype[col] = "Int64"
-        elif col in _FLOAT:
-            dtype[col] = "float64"
-        elif col in _BOOL:
-            dtype[col] = "bool"
-        else:
-            dtype[col] = str
-    return pd.read_csv(
-        path,
-        dtype=dtype,
-        encoding="utf-8",
-        keep_default_na=False,
-        na_values=[""],
-        true_values=["true"],
-        false_values=["false"],
-    )
+    dtype = {col: _pandas_type(types[name].get(col, "varchar")) for col in header}
+    df = pd.read_csv(path, dtype=dtype, encoding="utf-8", keep_default_na=False,
+                     na_values=[""], true_values=["true"], false_values=["false"])
+    for col, kind in dtype.items():   # whole numbers without gaps: plain int64
+        if kind == "Int64" and not df[col].isna().any():
+            df[col] = df[col].astype("int64")
+        elif kind == "boolean" and not df[col].isna().any():
+            df[col] = df[col].astype(bool)
+    return df
 
 
 def subjects() -> "pd.DataFrame":

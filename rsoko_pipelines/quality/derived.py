@@ -43,11 +43,9 @@ Derived columns
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 import pandas as pd
 
-from rsoko_pipelines.settings import SEEDS_DIR
 
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
@@ -90,16 +88,12 @@ def derived_inputs(suite: str, column: str) -> tuple[str, ...] | None:
     return inputs
 
 
-@lru_cache(maxsize=None)
 def _seed(name: str) -> pd.DataFrame:
-    import duckdb
+    """A reference seed as Python reads it everywhere (rsoko_pipelines.reference: typed by
+    the seeds' YAML, codes as text)."""
+    from rsoko_pipelines import reference
 
-    path = SEEDS_DIR / "reference" / f"{name}.csv"
-    if not path.is_file():
-        return pd.DataFrame()
-    with duckdb.connect() as con:   # all_varchar: codes keep their leading zeros
-        return con.execute("SELECT * FROM read_csv(?, header=true, all_varchar=true)",
-                           [str(path)]).df()
+    return reference.load(name)
 
 
 def reference_tables(overrides: Mapping | None = None) -> dict[str, object]:
@@ -213,14 +207,21 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
     return _assemble(ctes, joins, sels, "gia" if with_registry else None)
 
 
+# A ВПР/РПР subject name as the staging models compare it (dbt macro `clean_text`, then
+# lower()): surrounding and repeated spaces, NBSP and case do not matter. The GX check must
+# accept exactly what staging maps to a subject (tests/unit/test_subject_matching.py).
+SUBJECT_KEY_SQL = "lower(nullif(trim(regexp_replace(replace({column}, chr(160), ' '), " \
+                  "'\\s+', ' ', 'g')), ''))"
+
+
 def _vpr_sql(procedure: str, with_registry: bool) -> str:
     ctes = [
-        "s AS (SELECT vpr_subject, min(subject_code) AS subject_code FROM ref_subjects "
-        "WHERE vpr_subject IS NOT NULL GROUP BY ALL)",
+        "s AS (SELECT lower(vpr_subject) AS subject_key, min(subject_code) AS subject_code "
+        "FROM ref_subjects WHERE vpr_subject IS NOT NULL GROUP BY ALL)",
         _B,
     ]
     joins = [
-        "LEFT JOIN s ON s.vpr_subject = f.subject_name",
+        f"LEFT JOIN s ON s.subject_key = {SUBJECT_KEY_SQL.format(column='f.subject_name')}",
         f"LEFT JOIN bk ON bk.procedure = '{procedure}' AND bk.y = f.academic_year "
         "AND bk.subject_code = s.subject_code AND bk.grade = f.grade",
         "LEFT JOIN b ON b.procedure = bk.procedure AND b.y = bk.y "

@@ -13,7 +13,7 @@ YEARS = (2023, 2024, 2025, 2026)
 
 
 def test_every_seed_loads_and_is_utf8_without_bom():
-    for name in ref.SEEDS:
+    for name in ref.seeds():
         raw = (ref.REFERENCE_DIR / f"{name}.csv").read_bytes()
         assert not raw.startswith(b"\xef\xbb\xbf"), name
         assert len(ref.load(name)) > 0, name
