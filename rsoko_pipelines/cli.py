@@ -22,10 +22,12 @@ def _mount_subcommands() -> None:
     app.command("status")(status)
     app.add_typer(publish_app, name="publish")
     try:
-        from rsoko_pipelines.ingest.cli import extract_app
+        from rsoko_pipelines.ingest.cli import extract_app, quarantine_app
     except ImportError:  # ingestion not built yet on this branch
         return
     app.add_typer(extract_app, name="extract", help="Check raw extract files.")
+    app.add_typer(quarantine_app, name="quarantine",
+                  help="Quarantined files that hold back their source × year.")
 
 
 _mount_subcommands()

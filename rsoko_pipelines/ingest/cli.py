@@ -45,3 +45,63 @@ def check(
         raise typer.Exit(2)
     ok = check_file(file, source, year, console)
     raise typer.Exit(0 if ok else 1)
+
+
+quarantine_app = typer.Typer(name="quarantine", no_args_is_help=True)
+
+
+@quarantine_app.command("list")
+def quarantine_list() -> None:
+    """Quarantined files whose problem is not resolved (each holds back its source × year)."""
+    from rich.console import Console
+
+    from rsoko_pipelines.ingest.warehouse import connect
+    from rsoko_pipelines.settings import Settings
+
+    console, settings = Console(), Settings.from_env()
+    if not settings.warehouse_path.exists():
+        console.print("No warehouse yet: nothing is quarantined.")
+        return
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT source, academic_year, inbox_path, first_seen_at, message FROM "
+            "raw._file_registry WHERE status = 'quarantined' AND resolved_at IS NULL "
+            "ORDER BY first_seen_at").fetchall()
+    finally:
+        con.close()
+    if not rows:
+        console.print("[green]No unresolved quarantine: nothing is held back by a file.[/green]")
+    for source, year, path, seen, message in rows:
+        console.print(f"• {source} {year}: {path} (since {seen:%Y-%m-%d %H:%M})\n  {message}")
+
+
+@quarantine_app.command("dismiss")
+def quarantine_dismiss(
+    file: str = typer.Argument(..., help="The quarantined file: its name, inbox path or sha256."),
+    by: str = typer.Option(..., "--by", help="Who decides (written into the registry)."),
+) -> None:
+    """Release the file's source × year without it: the operator decides that the rest of
+    that year's files are complete enough to publish. The next night does it."""
+    import dagster as dg
+    from rich.console import Console
+
+    from rsoko_pipelines.ingest.release import dismiss_quarantine
+    from rsoko_pipelines.ingest.warehouse import writer
+    from rsoko_pipelines.night.command import prepare_dagster_home
+    from rsoko_pipelines.settings import Settings
+
+    console, settings = Console(), Settings.from_env()
+    with writer(settings.warehouse_path) as con:
+        done = dismiss_quarantine(con, file, by)
+    if not done:
+        console.print(f"[red]No unresolved quarantined file {file!r}: see `rsoko quarantine "
+                      "list`.[/red]")
+        raise typer.Exit(1)
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.get() as instance:   # tells the planner: release again
+        instance.report_runless_asset_event(dg.AssetObservation(
+            asset_key=dg.AssetKey(["raw", "file_registry"]),
+            metadata={"dismissed": dg.MetadataValue.text(f"{file} by {by}")}))
+    console.print(f"[green]Dismissed {file}: the next night (`rsoko nightly`, the schedule or "
+                  "the sensor) releases its source × year without it.[/green]")

@@ -112,6 +112,19 @@ def _published_state(instance) -> dict:
     return dict(data) if isinstance(data, dict) else {}
 
 
+def _dismissed_since_release(instance) -> str | None:
+    """An operator dismissed a quarantined file (`rsoko quarantine dismiss`) after the last
+    release: the release must run again, though the inbox did not change."""
+    key = dg.AssetKey(["raw", "file_registry"])
+    records = instance.fetch_observations(key, limit=1).records
+    observed = records[0].event_log_entry if records else None
+    materialized = instance.get_latest_materialization_event(key)
+    if observed is None or (materialized is not None
+                            and materialized.timestamp >= observed.timestamp):
+        return None
+    return "retry: a quarantined file was dismissed by an operator"
+
+
 def _unfinished_night(instance) -> str | None:
     """The latest finished night, when it did not reach its last step."""
     records = instance.get_run_records(dg.RunsFilter(job_name=NIGHTLY_JOB, statuses=FINISHED),
@@ -142,5 +155,5 @@ def plan_night(instance: dg.DagsterInstance, settings: Settings | None = None) -
     state = _published_state(instance)
     has_data = bool(plan.sources) or bool(state)
     plan.project_changed = has_data and state.get("dbt_project") != project_fingerprint()
-    plan.retry = _unfinished_night(instance)
+    plan.retry = _unfinished_night(instance) or _dismissed_since_release(instance)
     return plan
