@@ -91,7 +91,12 @@ def _run_after_landing(data: Path):
     from rsoko_pipelines.orchestration.jobs import AFTER_LANDING
 
     env = n.env_for(data)
-    saved = {k: os.environ.get(k) for k in env}
+    # the run reads its deployment from the environment (as a run worker does): this
+    # process must not keep another deployment's paths (dbt's RSOKO_WAREHOUSE included)
+    keys = set(env) | set(n.RSOKO_VARS) | {"RSOKO_WAREHOUSE"}
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in keys - set(env):
+        os.environ.pop(k, None)
     os.environ.update(env)
     try:
         with dg.DagsterInstance.get() as instance:
