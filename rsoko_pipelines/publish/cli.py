@@ -168,3 +168,34 @@ def run_cmd(keep: Optional[int] = typer.Option(
                       keep=keep if keep is not None else keep_from_env(), log=typer.echo)
     except (OSError, ValueError, duckdb.Error) as err:
         _fail(str(err))
+
+
+def report(
+    version: Optional[str] = typer.Option(None, "--version",
+                                          help="A kept version (default: the current one)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", file_okay=False,
+        help="Folder of the site (default: $RSOKO_DATA_DIR/report/<version>)."),
+    school: Optional[list[str]] = typer.Option(
+        None, "--school", help="Only this school's page (repeatable); the region and "
+                               "municipality pages and workbooks are always written."),
+) -> None:
+    """Static HTML reports of a published version (region, municipalities, schools; SVG
+    charts, no server, no network) and an XLSX workbook per municipality."""
+    import duckdb
+
+    from rsoko_pipelines.publish.versions import NothingPublished, list_versions
+    from rsoko_pipelines.report.build import build_report
+
+    settings = _settings()
+    try:
+        chosen = version or next((v["version"] for v in list_versions(settings.published_dir)
+                                  if v["current"]), None)
+        if chosen is None:
+            raise NothingPublished("nothing published yet: run `rsoko nightly` first")
+        build_report(settings.published_dir, out or settings.data_dir / "report" / chosen,
+                     chosen, log=typer.echo, only_schools=set(school) if school else None)
+    except NothingPublished as err:
+        _fail(str(err))
+    except (duckdb.Error, OSError, ValueError) as err:
+        _fail_whole(str(err))
