@@ -32,6 +32,8 @@ SEEDS = (
     "ref_school_kinds",
     "ref_procedures",
     "indicator_catalogue",
+    "ref_directions",
+    "ref_task_descriptions",
 )
 
 # Non-string columns; every other column is read as str (empty cell -> missing).
