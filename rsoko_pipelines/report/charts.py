@@ -105,5 +105,6 @@ def bar_chart(title: str, labels: list[str], values: list, reference: list | Non
         ax.set_yticks(y, labels)
         ax.set_xlabel(unit)
         ax.set_title(title, fontsize=9.5, loc="left")
-        ax.legend(fontsize=7.5, frameon=False, loc="lower right")
+        ax.legend(fontsize=7.5, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                  ncol=3)
         return _svg(fig)

@@ -69,7 +69,9 @@ def table(columns: list[tuple[str, str, str]], rows: list[dict], *, css: str = "
             if kind == "html":
                 cells.append(f"<td>{value or ''}</td>")
             elif kind in ("int", "num", "pct"):
-                text = num(value, 0 if kind == "int" else 1)
+                whole = kind == "int" or row.get("unit") == "count"  # indicators' counts
+                text = num(round(value) if whole and value is not None else value,
+                           0 if whole else 1)
                 cells.append(f"<td class='n {escape(kind)}'>{escape(text)}</td>")
             elif kind == "bool":
                 cells.append(f"<td>{escape(yes_no(value))}</td>")
