@@ -29,8 +29,10 @@ from rsoko_pipelines.publish.versions import published_database
 
 SANDBOX = {"enable_external_access": False, "autoinstall_known_extensions": False,
            "autoload_known_extensions": False}
-# Unqualified names resolve here, in this order (`FROM indicators`, `SHOW TABLES` = the marts).
-SEARCH_SCHEMAS = ("marts", "reference", "main")
+# Unqualified names resolve here (`FROM indicators`); `SHOW TABLES` lists the search path's
+# tables, so it holds the marts only: reference tables keep their prefix
+# (`reference.indicator_catalogue`), `SHOW ALL TABLES` lists everything.
+SEARCH_SCHEMAS = ("marts", "main")
 BATCH_ROWS = 10_000
 DEFAULT_MAX_ROWS = 100
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -47,7 +49,7 @@ def max_rows_from_env(default: int = DEFAULT_MAX_ROWS) -> int:
 
 def connect(published_dir: Path, version: str | None = None) -> duckdb.DuckDBPyConnection:
     """A sandboxed, read-only connection to the published database whose search path
-    makes the `marts.` (and `reference.`) prefix optional. Raises `NothingPublished`."""
+    makes the `marts.` prefix optional. Raises `NothingPublished`."""
     con = duckdb.connect(str(published_database(published_dir, version)), read_only=True,
                          config=SANDBOX)
     try:
