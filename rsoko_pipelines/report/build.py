@@ -27,8 +27,26 @@ def build_report(published_dir: Path, out_dir: Path, version: str | None = None,
     `only_schools`: school pages for these codes only (a quick look at a few schools)."""
     from rsoko_pipelines.publish.query import connect
 
-    data = report_data.load(published_dir, version)
-    out_dir = Path(out_dir)
+    # one connection for the whole report: every page and workbook from the same version,
+    # even if a publication swaps `current` meanwhile
+    con = connect(published_dir, version)
+    try:
+        data = report_data.load_from(con)
+        _write_site(con, data, Path(out_dir), only_schools)
+    finally:
+        con.close()
+    codes = {s["school_code"] for s in data.schools}
+    counts = {"version": data.version, "year": data.latest_year,
+              "municipalities": len(data.municipalities),
+              "schools": len(codes if only_schools is None else codes & only_schools),
+              "recommendations": data.recommendations is not None, "out": str(out_dir)}
+    log(f"report of version {data.version} ({data.latest_year - 1}/{str(data.latest_year)[-2:]}):"
+        f" 1 region page, {counts['municipalities']} municipality pages and workbooks, "
+        f"{counts['schools']} school pages → {out_dir / 'index.html'}")
+    return counts
+
+
+def _write_site(con, data, out_dir: Path, only_schools: set[str] | None) -> None:
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("msu", "school", "xlsx"):
@@ -44,22 +62,10 @@ def build_report(published_dir: Path, out_dir: Path, version: str | None = None,
             continue
         (tmp / "school" / f"{s['school_code']}.html").write_text(
             school_page(data, idx, s, low.get(s["school_code"])), encoding="utf-8")
-    con = connect(published_dir, data.version)
-    try:
-        for m in data.municipalities:
-            sheets = report_data.workbook_tables_from(con, m["code"])
-            write_workbook(tmp / "xlsx" / f"msu_{m['code']}.xlsx",
-                           f"{m['name']}: таблицы отчёта, версия {data.version}", sheets,
-                           data.descriptions)
-    finally:
-        con.close()
+    for m in data.municipalities:
+        sheets = report_data.workbook_tables_from(con, m["code"])
+        write_workbook(tmp / "xlsx" / f"msu_{m['code']}.xlsx",
+                       f"{m['name']}: таблицы отчёта, версия {data.version}", sheets,
+                       data.descriptions)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
-    counts = {"version": data.version, "year": data.latest_year,
-              "municipalities": len(data.municipalities), "schools": len(data.schools) if only_schools is None else
-              len({s["school_code"] for s in data.schools} & only_schools),
-              "recommendations": data.recommendations is not None, "out": str(out_dir)}
-    log(f"report of version {data.version} ({data.latest_year - 1}/{str(data.latest_year)[-2:]}):"
-        f" 1 region page, {counts['municipalities']} municipality pages and workbooks, "
-        f"{counts['schools']} school pages → {out_dir / 'index.html'}")
-    return counts

@@ -63,7 +63,7 @@ def load(published_dir: Path, version: str | None = None) -> ReportData:
 
     con = connect(published_dir, version)
     try:
-        return _load(con)
+        return load_from(con)
     finally:
         con.close()
 
@@ -75,7 +75,7 @@ def _school_display(con) -> str:
     return "school_name || ' (' || coalesce(municipality_name, municipality_code) || ')'"
 
 
-def _load(con) -> ReportData:
+def load_from(con) -> ReportData:
     version, published_at = con.execute(
         "SELECT version, strftime(published_at, '%Y-%m-%d %H:%M') FROM marts._publication"
     ).fetchone()
@@ -129,18 +129,6 @@ def _load(con) -> ReportData:
                       deficits=deficits, objectivity=objectivity,
                       objectivity_schools=objectivity_schools, low_results=low,
                       recommendations=recommendations, tables=tables)
-
-
-def workbook_tables(published_dir: Path, version: str | None, municipality_code: str) -> dict:
-    """The tables of one municipality's workbook (sheet title -> Rows): the municipality,
-    its schools and the region for comparison; every year where the mart has years."""
-    from rsoko_pipelines.publish.query import connect
-
-    con = connect(published_dir, version)
-    try:
-        return workbook_tables_from(con, municipality_code)
-    finally:
-        con.close()
 
 
 TERRITORY = ("(level = 'region' OR municipality_code = $msu)")

@@ -48,7 +48,8 @@ def markers_in_words(row: dict, descriptions: dict) -> list[str]:
     return out
 
 
-QUARTILES = {1: "наименее благоприятный (1-я четверть школ региона)", 2: "ниже среднего (2-я четверть)",
+QUARTILES = {1: "наименее благоприятный (1-я четверть школ региона)",
+             2: "ниже среднего (2-я четверть)",
              3: "выше среднего (3-я четверть)", 4: "наиболее благоприятный (4-я четверть)"}
 
 
@@ -66,8 +67,8 @@ def context_in_words(school: dict, low: dict | None) -> str:
             parts.append(f"Группа по результатам: «{group}».")
         if low.get("is_low_results"):
             reason = ("повторно ниже порога по той же процедуре" if low.get("repeat_failing")
-                      else f"{low.get('n_procedures_failing')} процедур(ы) с долей неудовлетворительных"
-                           " результатов ≥ 30 %")
+                      else f"{low.get('n_procedures_failing')} процедур(ы) с долей "
+                           "неудовлетворительных результатов ≥ 30 %")
             parts.append(f"Школа с низкими результатами (ШНОР): {reason}.")
         if low.get("was_low_results_last_year") and not low.get("is_low_results"):
             parts.append("В прошлом году была в списке ШНОР, в этом — вышла из него.")

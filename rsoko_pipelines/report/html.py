@@ -11,7 +11,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-se
 color:#1d2530;line-height:1.45;background:#fafbfc}
 header{background:#1f5fa8;color:#fff;padding:.8rem 1.5rem}header a{color:#fff}
 nav{font-size:.9rem;opacity:.9}main{max-width:78rem;margin:0 auto;padding:1rem 1.5rem 3rem}
-h1{font-size:1.5rem;margin:.3rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #dfe3e8}
+h1{font-size:1.5rem;margin:.3rem 0}
+h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #dfe3e8}
 h3{font-size:1rem;margin-top:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;background:#fff;font-size:.88rem}
 th,td{border:1px solid #d5dae1;padding:.25rem .45rem;text-align:left;vertical-align:top}

@@ -169,7 +169,8 @@ def _deficits(data: ReportData, level: str, msu: str, school: str | None) -> str
     if not rows:
         return "<p class='note'>Дефицитных заданий нет (или данных о заданиях нет).</p>"
     for d in rows:
-        d["work"] = f"{d['procedure_name'] or d['procedure']}, {d['subject_name']}, {d['grade']} кл."
+        d["work"] = (f"{d['procedure_name'] or d['procedure']}, {d['subject_name']}, "
+                     f"{d['grade']} кл.")
         d["label"] = f"№ {d['task']}" + (f" ({d['task_level']})" if d["task_level"] else "")
     chartable = sorted(rows, key=lambda d: (d["pct_mastered"] or 0))[:DEFICITS_CHARTED]
     chart = charts.bar_chart(

@@ -55,3 +55,39 @@ def test_municipal_workbook_equals_the_mart(tmp_path_factory):
     about = book.get_sheet_by_name("Описание").to_python()
     described = {r[2]: r[3] for r in about[3:] if r[0] == "Результаты"}
     assert described == {c: comments[c] for c in header}
+
+
+def test_recommendations_are_rendered_when_that_mart_is_published(tmp_path_factory):
+    """`marts.recommendations` is built by another change: the reports show it only when a
+    publication has it. Here a copy of the reference night's published file gains one."""
+    import json
+    import shutil
+
+    reference = n.reference_night(tmp_path_factory)
+    source = published_database(n.settings_for(reference.data).published_dir)
+    published = tmp_path_factory.mktemp("report_rec") / "published"
+    version_dir = published / "versions" / "20990101T000000Z"
+    version_dir.mkdir(parents=True)
+    db = version_dir / "rsoko_marts.duckdb"
+    shutil.copyfile(source, db)
+    db.chmod(0o644)
+    (version_dir / "manifest.json").write_text(json.dumps({"version": version_dir.name}))
+    (published / "current").symlink_to(f"versions/{version_dir.name}")
+    con = duckdb.connect(str(db))
+    school, msu, year = con.execute(
+        "SELECT school_code, municipality_code, academic_year FROM marts.school_context "
+        "ORDER BY academic_year DESC, school_code LIMIT 1").fetchone()
+    con.execute("""CREATE TABLE marts.recommendations AS SELECT * FROM (VALUES
+        (?, 'school', ?, ?, 'VPR_FLAGGED_2Y', 'Перекрёстная проверка работ ВПР',
+         'признаки необъективности два года подряд', 'cross_check'))
+        t(academic_year, level, municipality_code, school_code, rule_code, recommendation_ru,
+          evidence, suggested_measure_kind)""", [year, msu, school])
+    con.close()
+    out = tmp_path_factory.mktemp("report_rec_site") / "site"
+    counts = build_report(published, out, log=lambda m: None, only_schools={school})
+    assert counts["recommendations"] is True
+    page = (out / "school" / f"{school}.html").read_text(encoding="utf-8")
+    assert "Адресные рекомендации" in page and "Перекрёстная проверка работ ВПР" in page
+    assert "признаки необъективности два года подряд" in page
+    sheets = CalamineWorkbook.from_path(str(out / "xlsx" / f"msu_{msu}.xlsx")).sheet_names
+    assert "Рекомендации" in sheets
