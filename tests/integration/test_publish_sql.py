@@ -24,6 +24,10 @@ RSOKO = REPO_ROOT / ".venv" / "bin" / "rsoko"
 ARTIFACTS = REPO_ROOT / "var" / "test" / "artifacts"
 BIG_ROWS = 1_600_000
 FIRST_ROWS_SECONDS = 2.0
+# `rsoko sql "SELECT 1"` (interpreter, imports, opening the file) on an idle machine takes
+# well under this; on a machine shared with other heavy jobs the whole process slows down,
+# and the limit grows by what the trivial command took beyond it at that moment.
+IDLE_START_SECONDS = 1.0
 PEAK_RSS_MB = 500
 runner = CliRunner()
 
@@ -74,18 +78,18 @@ MEASURE = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:
            "sys.exit(code)")
 
 
-def _run_measured(data_dir) -> dict:
+def _run_measured(data_dir, sql: str = "SELECT * FROM big") -> dict:
     """One run of the real `rsoko sql` process: time to the first data row on its stdout,
     wall time, peak RSS of the whole run (the rest is counted, not kept), output lines."""
     child_env = {**os.environ, "RSOKO_DATA_DIR": str(data_dir), "COLUMNS": "200"}
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", MEASURE, str(RSOKO), "sql",
-                             "SELECT * FROM big"], env=child_env,
+    proc = subprocess.Popen([sys.executable, "-c", MEASURE, str(RSOKO), "sql", sql],
+                            env=child_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first_row_after, lines = None, []
     for line in proc.stdout:
         lines.append(line)
-        if first_row_after is None and "│ 2025" in line:
+        if first_row_after is None and ("│ 2025" in line or "│ 1 " in line):
             first_row_after = time.monotonic() - started
     stderr = proc.stderr.read()
     proc.wait()
@@ -97,20 +101,23 @@ def _run_measured(data_dir) -> dict:
 
 
 def test_first_rows_of_a_huge_select_arrive_at_once_in_little_memory(env):
-    """Best of three runs for the time (the machine is shared: a busy neighbour can stall
-    one process start; a select that materialised its result would take minutes, never
-    pass), the worst of them for memory."""
-    runs = []
+    """Best of three runs for the time, the worst of them for memory. The limit is 2 s on an
+    idle machine; on a loaded one it grows by what a trivial `SELECT 1` took beyond 1 s just
+    before (the figures go to var/test/artifacts/sql_streaming.json). A select that
+    materialised its result (the bug: 296 s for 86k rows) could never pass."""
+    runs, limit = [], FIRST_ROWS_SECONDS
     for _ in range(3):
-        runs.append(_run_measured(env))
-        if runs[-1]["first_rows_s"] < FIRST_ROWS_SECONDS:
+        trivial = _run_measured(env, "SELECT 1 AS one")["total_s"]
+        limit = FIRST_ROWS_SECONDS + max(trivial - IDLE_START_SECONDS, 0)
+        runs.append({**_run_measured(env), "select_1_s": trivial, "limit_s": round(limit, 3)})
+        if runs[-1]["first_rows_s"] < runs[-1]["limit_s"]:
             break
     figures = [{k: v for k, v in r.items() if k != "lines"} for r in runs]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "sql_streaming.json").write_text(
         json.dumps({"rows": BIG_ROWS, "runs": figures}) + "\n")
     print(f"\nrsoko sql on {BIG_ROWS:,} rows: {figures}")
-    assert min(r["first_rows_s"] for r in runs) < FIRST_ROWS_SECONDS
+    assert any(r["first_rows_s"] < r["limit_s"] for r in runs), figures
     assert max(r["peak_rss_mb"] for r in runs) < PEAK_RSS_MB
     lines = runs[-1]["lines"]
     assert sum("│ 2025" in line for line in lines) == 100  # the default cap
