@@ -15,11 +15,12 @@ app = typer.Typer(
 
 def _mount_subcommands() -> None:
     from rsoko_pipelines.demo.cli import demo_app
-    from rsoko_pipelines.publish.cli import publish_app, sql, status
+    from rsoko_pipelines.publish.cli import publish_app, report, sql, status
 
     app.add_typer(demo_app, name="demo", help="The built-in demo region (generator).")
     app.command("sql")(sql)
     app.command("status")(status)
+    app.command("report")(report)
     app.add_typer(publish_app, name="publish")
     try:
         from rsoko_pipelines.ingest.cli import extract_app, quarantine_app

@@ -66,13 +66,25 @@
     {{ marts_territory_names(t) }}
 {%- endmacro %}
 
-{#- The territory names of a levelled row `t` (municipality_code, school_code, academic_year). -#}
+{#- The territory names of a levelled row `t` (level, municipality_code, school_code,
+    academic_year): municipality and school names, the school's display name unique within
+    the region (dim_school), and the level in Russian. -#}
 {% macro marts_territory_names(t='agg') -%}
     (select m.msu_name from {{ ref('dim_municipality') }} as m
       where m.msu_code = {{ t }}.municipality_code)::varchar                  as municipality_name,
     (select s.school_name from {{ ref('dim_school') }} as s
       where s.academic_year = {{ t }}.academic_year
-        and s.school_code = {{ t }}.school_code)::varchar                      as school_name
+        and s.school_code = {{ t }}.school_code)::varchar                      as school_name,
+    (select s.school_display_name from {{ ref('dim_school') }} as s
+      where s.academic_year = {{ t }}.academic_year
+        and s.school_code = {{ t }}.school_code)::varchar                      as school_display_name,
+    {{ marts_level_name(t ~ '.level') }}                                       as level_name
+{%- endmacro %}
+
+{#- `level` in Russian (marts.md: level is region | municipality | school). -#}
+{% macro marts_level_name(level) -%}
+    (case {{ level }} when 'region' then 'регион' when 'municipality' then 'муниципалитет'
+          when 'school' then 'ОО' end)::varchar
 {%- endmacro %}
 
 {#- Order-independent mean and standard deviation of a DOUBLE expression.

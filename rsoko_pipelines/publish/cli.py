@@ -3,7 +3,9 @@ rich) are imported inside the commands so that `rsoko --help` stays instant."""
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
+from pathlib import Path
 from typing import NoReturn, Optional
 
 import typer
@@ -31,30 +33,59 @@ def _settings():
     return Settings.from_env()
 
 
+def _fail_whole(message: str) -> NoReturn:
+    """DuckDB's whole message on stderr (its hint, `LINE 1: …` and the caret under the
+    error) and exit 1, still without a traceback."""
+    text = str(message).strip() or "unknown error"
+    typer.echo(f"error: {text}", err=True)
+    raise typer.Exit(1)
+
+
 def sql(
-    query: str = typer.Argument(..., help="SQL to run, e.g. \"SELECT * FROM marts.indicators\"."),
+    query: str = typer.Argument(..., help="SQL to run, e.g. \"SELECT * FROM indicators\" "
+                                          "(the `marts.` prefix is optional)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json."),
     version: Optional[str] = typer.Option(None, "--version",
                                           help="A kept version (see `rsoko publish list`)."),
+    max_rows: Optional[int] = typer.Option(
+        None, "--max-rows", "-n", min=0,
+        help="Rows shown on screen (default: $RSOKO_SQL_MAX_ROWS or 100; 0 = all). "
+             "The rest is counted and reported, not shown."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", dir_okay=False,
+        help="Write the whole result to FILE: .csv, .parquet or .xlsx (by the extension)."),
 ) -> None:
-    """Query the published marts read-only (never the warehouse)."""
+    """Query the published marts read-only (never the warehouse). Results stream: the first
+    rows show at once whatever the size; `--out` writes every row."""
     import duckdb
 
-    from rsoko_pipelines.publish.query import as_csv, as_json, run_query
+    from rsoko_pipelines.publish.query import (as_csv, as_json, max_rows_from_env, open_query,
+                                               write_result)
     from rsoko_pipelines.publish.versions import NothingPublished
 
     try:
-        columns, rows = run_query(_settings().published_dir, query, version)
+        cap = max_rows if max_rows is not None else max_rows_from_env()
+        with open_query(_settings().published_dir, query, version) as q:
+            if out is not None:
+                rows = write_result(q.batches(), out)
+                typer.echo(f"{rows:,} row(s) written to {out}")
+                return
+            head = q.head(cap)
+            if fmt is Format.json:
+                typer.echo(as_json(q.columns, head))
+            elif fmt is Format.csv:
+                typer.echo(as_csv(q.columns, head), nl=False)
+            elif q.columns:
+                _print_table(q.columns, head)
+            sys.stdout.flush()  # the head shows now, while the rest is being counted
+            rest = q.count_rest(len(head)) if cap else 0
     except NothingPublished as err:
         _fail(str(err))
-    except duckdb.Error as err:
-        _fail(str(err))
-    if fmt is Format.json:
-        typer.echo(as_json(columns, rows))
-    elif fmt is Format.csv:
-        typer.echo(as_csv(columns, rows), nl=False)
-    elif columns:
-        _print_table(columns, rows)
+    except (duckdb.Error, ValueError, OSError) as err:
+        _fail_whole(str(err))
+    if rest:
+        typer.echo(f"… {rest:,} more row(s) not shown (--max-rows {cap}); write the whole "
+                   "result with --out FILE.csv|.parquet|.xlsx", err=fmt is not Format.table)
 
 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:
@@ -137,3 +168,34 @@ def run_cmd(keep: Optional[int] = typer.Option(
                       keep=keep if keep is not None else keep_from_env(), log=typer.echo)
     except (OSError, ValueError, duckdb.Error) as err:
         _fail(str(err))
+
+
+def report(
+    version: Optional[str] = typer.Option(None, "--version",
+                                          help="A kept version (default: the current one)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", file_okay=False,
+        help="Folder of the site (default: $RSOKO_DATA_DIR/report/<version>)."),
+    school: Optional[list[str]] = typer.Option(
+        None, "--school", help="Only this school's page (repeatable); the region and "
+                               "municipality pages and workbooks are always written."),
+) -> None:
+    """Static HTML reports of a published version (region, municipalities, schools; SVG
+    charts, no server, no network) and an XLSX workbook per municipality."""
+    import duckdb
+
+    from rsoko_pipelines.publish.versions import NothingPublished, list_versions
+    from rsoko_pipelines.report.build import build_report
+
+    settings = _settings()
+    try:
+        chosen = version or next((v["version"] for v in list_versions(settings.published_dir)
+                                  if v["current"]), None)
+        if chosen is None:
+            raise NothingPublished("nothing published yet: run `rsoko nightly` first")
+        build_report(settings.published_dir, out or settings.data_dir / "report" / chosen,
+                     chosen, log=typer.echo, only_schools=set(school) if school else None)
+    except NothingPublished as err:
+        _fail(str(err))
+    except (duckdb.Error, OSError, ValueError) as err:
+        _fail_whole(str(err))

@@ -20,10 +20,21 @@ from typing import Callable
 import duckdb
 
 from rsoko_pipelines.ingest.warehouse import first_row
+from rsoko_pipelines.publish.dictionary import write_dictionary
 from rsoko_pipelines.publish import versions as v
 from rsoko_pipelines.settings import REPO_ROOT
 
 YEAR_COLUMN = "academic_year"
+# The oldest DuckDB storage format that keeps table and column comments: 'v1.0.0' (format
+# 64) is read by every DuckDB from 0.10.1 to 2.x, so BI tools with an older bundled driver
+# open the file (the 2.0 default format is refused by DuckDB 1.x). Older targets are
+# mapped to it by DuckDB itself ('v0.10.0' also writes 'v1.0.0+'), and DuckDB 0.10.0 and
+# 0.9 cannot read column comments (tested: tests/integration/test_publish_old_duckdb.py).
+STORAGE_VERSION = "v1.0.0"
+READABLE_BY = "DuckDB >= 0.10.1"
+# Schemas of the warehouse that are published: the marts, and the reference data (rules,
+# scales, the indicator catalogue: the documentation of the formulas) when present.
+MARTS, REFERENCE = "marts", "reference"
 
 
 def _ident(name: str) -> str:
@@ -73,14 +84,14 @@ def _json_value(value):
     return value
 
 
-def _mart_relations(con) -> list[tuple[str, str | None]]:
-    """(name, comment) of every table and view in the warehouse's schema `marts`."""
+def _relations(con, schema: str) -> list[tuple[str, str | None]]:
+    """(name, comment) of every table and view in the warehouse's `schema`."""
     return con.execute(
         "SELECT table_name, comment FROM duckdb_tables() "
-        "WHERE database_name = 'wh' AND schema_name = 'marts' "
+        "WHERE database_name = 'wh' AND schema_name = ? "
         "UNION ALL SELECT view_name, comment FROM duckdb_views() "
-        "WHERE database_name = 'wh' AND schema_name = 'marts' AND NOT internal "
-        "ORDER BY 1").fetchall()
+        "WHERE database_name = 'wh' AND schema_name = ? AND NOT internal "
+        "ORDER BY 1", [schema, schema]).fetchall()
 
 
 def _held_marts(con) -> dict[str, str]:
@@ -91,37 +102,38 @@ def _held_marts(con) -> dict[str, str]:
     return dict(con.execute("SELECT mart, reason FROM wh.raw._held_marts").fetchall())
 
 
-def _copy_marts(con, db: str, previous: Path | None = None) -> tuple[dict, dict]:
-    """CTAS every mart (views become tables: the copy must not depend on the warehouse)
-    and re-apply the COMMENTs that CTAS drops. A mart held back tonight (a failing test) is
-    copied from the previous published version instead, when there is one.
-    Returns ({table: [{name, type}]}, {held mart: what was published instead})."""
-    relations = _mart_relations(con)
-    if not relations:  # never replace good marts with an empty publication
+def _copy_schema(con, db: str, schema: str, held: dict[str, str] | None = None,
+                 kept: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """CTAS every table and view of the warehouse's `schema` (views become tables: the copy
+    must not depend on the warehouse) and re-apply the COMMENTs that CTAS drops. A mart in
+    `held` (it failed a test tonight) is copied from the previous published version (attached
+    as `prev`) when that has it; `kept` records what was done. Returns {table: [{name, type}]}."""
+    relations = _relations(con, schema)
+    if schema == MARTS and not relations:  # never replace good marts with an empty publication
         raise ValueError("the warehouse has no tables in schema marts: nothing to publish")
-    held = _held_marts(con)
-    kept: dict[str, str] = {}
-    if held and previous is not None and previous.is_file():
-        con.execute(f"ATTACH {_lit(str(previous))} AS prev (READ_ONLY)")
-    con.execute("CREATE SCHEMA marts")
+    if not relations:
+        return {}
+    held, kept = held or {}, kept if kept is not None else {}
+    con.execute(f"CREATE SCHEMA {_ident(schema)}")
     columns: dict[str, list[dict]] = {}
     for name, comment in relations:
-        target = f"{_ident(db)}.marts.{_ident(name)}"
+        target = f"{_ident(db)}.{_ident(schema)}.{_ident(name)}"
         origin = "wh"
         if name in held:
-            in_previous = previous is not None and first_row(
+            in_previous = first_row(
                 con, "SELECT 1 FROM duckdb_tables() WHERE database_name = 'prev' AND "
-                     "schema_name = 'marts' AND table_name = ?", [name]) is not None
+                     "schema_name = ? AND table_name = ?", [schema, name]) is not None
             origin = "prev" if in_previous else "wh"
             kept[name] = (f"previous version kept ({held[name]})" if in_previous else
                           f"no previous version: tonight's table published ({held[name]})")
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {origin}.marts.{_ident(name)}")
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM "
+                    f"{origin}.{_ident(schema)}.{_ident(name)}")
         if comment:
             con.execute(f"COMMENT ON TABLE {target} IS {_lit(comment)}")
         cols = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() "
-            "WHERE database_name = ? AND schema_name = 'marts' AND table_name = ? "
-            "ORDER BY column_index", [origin, name]).fetchall()
+            "WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+            "ORDER BY column_index", [origin, schema, name]).fetchall()
         for col, _type, col_comment in cols:
             if col_comment:
                 con.execute(f"COMMENT ON COLUMN {target}.{_ident(col)} IS {_lit(col_comment)}")
@@ -188,20 +200,51 @@ def _write_publication(con, db: str, info: dict) -> None:
         con.execute(f"COMMENT ON COLUMN {target}.{name} IS {_lit(comment)}")
 
 
-def _export_parquet(con, db: str, columns: dict[str, list[dict]], root: Path) -> None:
-    """parquet/<table>/academic_year=YYYY/*.parquet (hive layout) where the table has an
-    academic_year column and rows; otherwise parquet/<table>/<table>.parquet."""
+def _descriptions(con, db: str, schema: str, name: str) -> dict[str, str]:
+    """Key-value metadata of a table's Parquet files: its description and a JSON object of
+    its column descriptions (the same texts as the COMMENTs of the database)."""
+    table = first_row(con, "SELECT comment FROM duckdb_tables() WHERE database_name = ? "
+                           "AND schema_name = ? AND table_name = ?", [db, schema, name])
+    cols = con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE "
+                       "database_name = ? AND schema_name = ? AND table_name = ? "
+                       "ORDER BY column_index", [db, schema, name]).fetchall()
+    return {"table": f"{schema}.{name}", "description": (table[0] if table else None) or "",
+            "column_descriptions": json.dumps({c: d for c, d in cols if d},
+                                              ensure_ascii=False)}
+
+
+def _copy_parquet(con, query: str, path: Path, metadata: dict[str, str]) -> None:
+    kv = ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in metadata.items())
+    con.execute(f"COPY ({query}) TO {_lit(str(path))} "
+                f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
+
+
+def _export_parquet(con, db: str, columns: dict[str, list[dict]], root: Path,
+                    schema: str = MARTS) -> None:
+    """One file per academic year, `parquet/<table>/<table>_<year>.parquet`, where the table
+    has an academic_year column and rows; otherwise `parquet/<table>/<table>.parquet`
+    (reference tables: `parquet/reference/<table>.parquet`). Not a hive layout
+    (`academic_year=2025/`): there the year lives only in the folder name and readers make it
+    a trailing BIGINT (DuckDB) or a dictionary (pyarrow); here every file keeps academic_year
+    as the INTEGER column it is in the database, in its place, with any reader's defaults,
+    and DuckDB still skips the other years' files by their statistics.
+    Every file carries the table and column descriptions in its key-value metadata."""
     for name, cols in columns.items():
-        folder = root / v.PARQUET / name
-        folder.mkdir(parents=True)
-        source = f"{_ident(db)}.marts.{_ident(name)}"
-        has_rows = first_row(con, f"SELECT 1 FROM {source} LIMIT 1") is not None
-        if has_rows and any(c["name"] == YEAR_COLUMN for c in cols):
-            con.execute(f"COPY {source} TO {_lit(str(folder))} (FORMAT parquet, "
-                        f"COMPRESSION zstd, PARTITION_BY ({YEAR_COLUMN}))")
-        else:
-            con.execute(f"COPY {source} TO {_lit(str(folder / (name + '.parquet')))} "
-                        "(FORMAT parquet, COMPRESSION zstd)")
+        folder = root / v.PARQUET / (REFERENCE if schema == REFERENCE else name)
+        folder.mkdir(parents=True, exist_ok=True)
+        source = f"{_ident(db)}.{_ident(schema)}.{_ident(name)}"
+        metadata = _descriptions(con, db, schema, name)
+        years = []  # reference tables are small: one file each
+        if schema == MARTS and any(c["name"] == YEAR_COLUMN for c in cols):
+            years = [r[0] for r in con.execute(
+                f"SELECT DISTINCT {YEAR_COLUMN} FROM {source} ORDER BY 1").fetchall()]
+        if not years:
+            _copy_parquet(con, f"FROM {source}", folder / f"{name}.parquet", metadata)
+        for year in years:
+            where = f"{YEAR_COLUMN} IS NULL" if year is None else f"{YEAR_COLUMN} = {int(year)}"
+            _copy_parquet(con, f"FROM {source} WHERE {where}",
+                          folder / f"{name}_{'no_year' if year is None else int(year)}.parquet",
+                          metadata)
 
 
 def _file_digest(path: Path) -> dict:
@@ -217,12 +260,20 @@ def _build(warehouse_path: Path, root: Path, version: str, now: datetime,
     """Write the database and the Parquet files into `root`; return the manifest.
     `previous`: the database of the current version (for the marts held back tonight)."""
     info = {"version": version, "published_at_dt": now.replace(tzinfo=None),
-            "git_commit": git_commit(), "rsoko_version": package_version()}
-    con = duckdb.connect(str(root / v.DB_FILE))
+            "git_commit": git_commit(), "rsoko_version": package_version(),
+            "storage_version": STORAGE_VERSION, "readable_by": READABLE_BY}
+    con = duckdb.connect(str(root / v.DB_FILE),
+                         config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         db = first_row(con, "SELECT current_database()")[0]
         con.execute(f"ATTACH {_lit(str(warehouse_path))} AS wh (READ_ONLY)")
-        columns, kept = _copy_marts(con, db, previous)
+        held, kept = _held_marts(con), {}
+        if held and previous is not None and previous.is_file():
+            con.execute(f"ATTACH {_lit(str(previous))} AS prev (READ_ONLY)")
+        columns = _copy_schema(con, db, MARTS, held, kept)
+        reference = _copy_schema(con, db, REFERENCE)
+        if held and previous is not None and previous.is_file():
+            con.execute("DETACH prev")
         source_files = _source_files(con)
         con.execute("DETACH wh")
         info["source_files"] = len(source_files)
@@ -233,7 +284,14 @@ def _build(warehouse_path: Path, root: Path, version: str, now: datetime,
             tables[name] = {"rows": int(checksum.split(":")[0]), "checksum": checksum,
                             "columns": cols}
         data_status = _data_status(con, db)
+        reference_tables = {}
+        for name, cols in reference.items():
+            checksum = table_checksum(con, f"{_ident(db)}.{REFERENCE}.{_ident(name)}")
+            reference_tables[name] = {"rows": int(checksum.split(":")[0]),
+                                      "checksum": checksum, "columns": cols}
         _export_parquet(con, db, columns, root)
+        _export_parquet(con, db, reference, root, schema=REFERENCE)
+        write_dictionary(con, db, root / v.DICTIONARY, info)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -246,8 +304,12 @@ def _build(warehouse_path: Path, root: Path, version: str, now: datetime,
         "rsoko_version": info["rsoko_version"],
         "duckdb_version": duckdb.__version__,
         "database": v.DB_FILE,
+        "storage_version": STORAGE_VERSION,
+        "readable_by": READABLE_BY,
+        "dictionary": v.DICTIONARY,
         "warehouse": str(warehouse_path),
         "tables": tables,
+        "reference_tables": reference_tables,
         "parquet_files": parquet,
         "source_files": source_files,
         "data_status": data_status,

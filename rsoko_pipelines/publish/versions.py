@@ -3,10 +3,12 @@ publication atomic (standard library only: readers and `rsoko status` import thi
 
     <published>/versions/<version>/rsoko_marts.duckdb   read-only copy of schema `marts`
                                   /parquet/…             the same tables as Parquet
+                                  /dictionary.html       data dictionary (the same descriptions)
                                   /manifest.json         what was published, from which files
     <published>/versions/.tmp-<version>/                 being written (removed if stale)
     <published>/current -> versions/<version>            swapped with one rename
-    <published>/rsoko_marts.duckdb -> current/rsoko_marts.duckdb   (also parquet, manifest.json)
+    <published>/rsoko_marts.duckdb -> current/rsoko_marts.duckdb   (also parquet, manifest.json,
+                                                                   dictionary.html)
 
 A version directory only gets its final name once every file in it is written and synced,
 and `current` only ever points at such a directory, so a crash at any moment leaves the
@@ -32,10 +34,11 @@ from typing import Callable, Iterator
 DB_FILE = "rsoko_marts.duckdb"
 MANIFEST = "manifest.json"
 PARQUET = "parquet"
+DICTIONARY = "dictionary.html"
 VERSIONS = "versions"
 CURRENT = "current"
 TMP_PREFIX = ".tmp-"
-STABLE_LINKS = (DB_FILE, PARQUET, MANIFEST)  # <published>/<name> -> current/<name>
+STABLE_LINKS = (DB_FILE, PARQUET, MANIFEST, DICTIONARY)  # <published>/<name> -> current/<name>
 
 
 def keep_from_env(default: int = 7) -> int:

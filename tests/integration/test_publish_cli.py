@@ -29,11 +29,14 @@ def rsoko(*args):
     return runner.invoke(app, list(args))
 
 
-def one_clean_error(result, *needles):
+def one_clean_error(result, *needles, one_line=True):
+    """Exit 1, no traceback, `error: …` on stderr (one line, except for `rsoko sql`, which
+    shows DuckDB's whole message)."""
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     err = result.stderr.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
+    assert err.startswith("error: "), err
+    assert "\n" not in err or not one_line, err
     for needle in needles:
         assert needle in err
     return err
@@ -91,14 +94,25 @@ def test_sql_on_a_kept_version_and_comments(deployed):
                     "no published version 19990101T000000Z", second, first)
 
 
-def test_sql_errors_are_one_line_and_nothing_can_be_written(deployed):
+def test_sql_errors_are_whole_and_nothing_can_be_written(deployed):
     settings, *_ = deployed
-    one_clean_error(rsoko("sql", "SELEC 1"), "syntax error")
-    one_clean_error(rsoko("sql", "SELECT * FROM marts.nope"), "nope")
-    one_clean_error(rsoko("sql", "DROP TABLE marts.indicators"), "read-only")
-    one_clean_error(rsoko("sql", f"ATTACH '{settings.warehouse_path}' AS wh"), "disabled")
+    # DuckDB's whole message: the hint and the caret under the error, not only line one
+    assert one_clean_error(rsoko("sql", "SELEC 1"), one_line=False) == (
+        'error: Parser Error: syntax error at or near "SELEC"\n\nLINE 1: SELEC 1\n        ^^^^^')
+    assert one_clean_error(rsoko("sql", "SELECT * FROM indicatorz"), one_line=False) == (
+        "error: Catalog Error: Table with name indicatorz does not exist!\n"
+        'Did you mean "indicators"?\n\nLINE 1: SELECT * FROM indicatorz\n'
+        "                      ^^^^^^^^^^")
+    one_clean_error(rsoko("sql", "SELECT 1; SELECT nope FROM indicators"),
+                    'Referenced column "nope" not found', "LINE 1: SELECT nope FROM", "^",
+                    one_line=False)
+    one_clean_error(rsoko("sql", "DROP TABLE marts.indicators"), "read-only", one_line=False)
+    one_clean_error(rsoko("sql", f"ATTACH '{settings.warehouse_path}' AS wh"), "disabled",
+                    one_line=False)
     one_clean_error(rsoko("sql", f"COPY marts.indicators TO '{settings.data_dir}/x.csv'"),
-                    "disabled")
+                    "disabled", one_line=False)
+    one_clean_error(rsoko("sql", "SET enable_external_access = true"), "locked",
+                    one_line=False)
     assert not (settings.data_dir / "x.csv").exists()
     ok = rsoko("sql", "SELECT count(*) AS n FROM marts.indicators", "-f", "csv")
     assert ok.stdout.splitlines() == ["n", "4"]

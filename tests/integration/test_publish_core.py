@@ -46,6 +46,12 @@ def build_warehouse(path: Path, indicator_rows: int = 6) -> Path:
         COMMENT ON VIEW marts.region_indicators IS 'Region rows only';
         CREATE SCHEMA core;
         CREATE TABLE core.secret (participant_key VARCHAR);
+        CREATE SCHEMA reference;
+        CREATE TABLE reference.indicator_catalogue AS SELECT * FROM (VALUES
+            ('EGE_FAIL_PCT', 'Доля результатов ЕГЭ ниже минимального балла', 1, 2.0))
+            t(indicator_code, name_ru, direction, target);
+        COMMENT ON TABLE reference.indicator_catalogue IS 'Каталог показателей / catalogue';
+        COMMENT ON COLUMN reference.indicator_catalogue.name_ru IS 'Название / name';
         """)
         con.execute("INSERT INTO marts.indicators SELECT 'EGE_FAIL_PCT', 2023 + i % 3, "
                     "CASE WHEN i % 2 = 0 THEN 'region' ELSE 'school' END, i * 1.5, i % 2 = 0 "
@@ -148,9 +154,20 @@ def test_published_database_is_a_faithful_copy(warehouse, published):
         types = pub.execute("SELECT data_type FROM duckdb_columns() WHERE schema_name = 'marts' "
                             "AND table_name = 'indicators' ORDER BY column_index").fetchall()
         assert [t for (t,) in types] == ["VARCHAR", "INTEGER", "VARCHAR", "DOUBLE", "BOOLEAN"]
-        # nothing but the marts: no core, no raw, no participant keys
-        assert pub.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall() == [
-            ("marts",)]
+        # nothing but the marts and the reference data: no core, no raw, no participant keys
+        assert pub.execute("SELECT DISTINCT schema_name FROM duckdb_tables() ORDER BY 1"
+                           ).fetchall() == [("marts",), ("reference",)]
+        assert pub.execute("SELECT comment FROM duckdb_columns() WHERE schema_name = "
+                           "'reference' AND column_name = 'name_ru'").fetchall() == [
+            ("Название / name",)]
+        assert manifest["reference_tables"]["indicator_catalogue"]["rows"] == 1
+        assert table_checksum(pub, "reference.indicator_catalogue") == table_checksum(
+            wh, "reference.indicator_catalogue")
+        # the oldest storage format that keeps the comments (readable by DuckDB >= 0.10.1)
+        assert pub.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchone() == ("v1.0.0+",)
+        assert (manifest["storage_version"], manifest["readable_by"]) == (
+            "v1.0.0", "DuckDB >= 0.10.1")
         version, at, commit, _pkg, files = pub.execute(
             "SELECT * FROM marts._publication").fetchall()[0]
         assert (version, at, files) == ("20211123T020512Z", dt.datetime(2021, 11, 23, 2, 5, 12), 3)
@@ -163,26 +180,44 @@ def test_published_database_is_a_faithful_copy(warehouse, published):
     assert not list(db_file.parent.glob("*.wal"))
 
 
-def test_parquet_is_partitioned_by_year_and_equals_the_tables(warehouse, published):
+def test_parquet_one_file_per_year_typed_and_described_like_the_tables(warehouse, published):
     manifest = publish(warehouse, published)
     root = published / "versions" / manifest["version"]
-    years = sorted(p.name for p in (root / "parquet" / "indicators").iterdir())
-    assert years == ["academic_year=2023", "academic_year=2024", "academic_year=2025"]
+    assert sorted(p.name for p in (root / "parquet" / "indicators").iterdir()) == [
+        "indicators_2023.parquet", "indicators_2024.parquet", "indicators_2025.parquet"]
     assert (root / "parquet" / "school_context" / "school_context.parquet").is_file()
+    assert (root / "parquet" / "reference" / "indicator_catalogue.parquet").is_file()
     con = duckdb.connect(str(root / v.DB_FILE), read_only=True)
     try:
-        for name, hive in (("indicators", ", hive_partitioning = true, hive_types = "
-                                          "{'academic_year': INTEGER}"), ("school_context", "")):
-            cols = ", ".join(c["name"] for c in manifest["tables"][name]["columns"])
-            con.execute(f"CREATE TEMP VIEW pq_{name} AS SELECT {cols} FROM read_parquet("
-                        f"'{published}/parquet/{name}/**/*.parquet'{hive})")
+        # the read pattern of docs/analysts.md, with DuckDB's defaults: same columns, same
+        # order, same types (academic_year INTEGER in its place), same rows
+        for name in ("indicators", "school_context"):
+            con.execute(f"CREATE TEMP VIEW pq_{name} AS SELECT * FROM read_parquet("
+                        f"'{published}/parquet/{name}/*.parquet')")
             assert table_checksum(con, f"pq_{name}") == manifest["tables"][name]["checksum"]
-        per_year = con.execute(
-            f"SELECT count(*) FROM read_parquet('{root}/parquet/indicators/academic_year=2025/"
-            "*.parquet')").fetchall()
+        described = con.execute("DESCRIBE pq_indicators").fetchall()
+        assert [(c[0], c[1]) for c in described][:2] == [("indicator_code", "VARCHAR"),
+                                                          ("academic_year", "INTEGER")]
+        per_year = con.execute(f"SELECT count(*) FROM read_parquet('{root}/parquet/indicators/"
+                               "indicators_2025.parquet')").fetchall()
         assert per_year == [(2,)]
+        kv = dict(con.execute(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata("
+            f"'{root}/parquet/indicators/indicators_2024.parquet')").fetchall())
+        assert kv["table"] == "marts.indicators"
+        assert kv["description"] == "Показатели / the regional scorecard"
+        assert json.loads(kv["column_descriptions"]) == {
+            "academic_year": "Учебный год (2025 = 2024/25)", "value": "Значение / value"}
     finally:
         con.close()
+    import pyarrow.parquet as pq
+
+    # pyarrow (pandas, polars) with its defaults: academic_year int32, in its place
+    table = pq.read_table(root / "parquet" / "indicators")
+    assert table.schema.names == ["indicator_code", "academic_year", "level", "value",
+                                  "meets_target"]
+    assert str(table.schema.field("academic_year").type) == "int32" and table.num_rows == 6
+    assert table.schema.metadata[b"description"].decode() == "Показатели / the regional scorecard"
     files = sorted(p.relative_to(root).as_posix() for p in (root / "parquet").rglob("*.parquet"))
     assert sorted(manifest["parquet_files"]) == files
     import hashlib
@@ -332,3 +367,22 @@ def test_missing_warehouse_is_a_clear_error(tmp_path, published):
     with pytest.raises(FileNotFoundError, match="no warehouse"):
         publish(tmp_path / "nope.duckdb", published)
     assert v.current_manifest(published) is None
+
+
+def test_data_dictionary_is_published_with_the_same_descriptions(warehouse, published):
+    manifest = publish(warehouse, published)
+    assert manifest["dictionary"] == "dictionary.html"
+    page = (published / "dictionary.html").read_text(encoding="utf-8")  # the stable link
+    assert page == (published / "versions" / manifest["version"] / "dictionary.html").read_text(
+        encoding="utf-8")
+    for text in ("<code>marts.indicators</code>", "Показатели / the regional scorecard",
+                 "<td><code>value</code></td><td class='t'>DOUBLE</td><td>Значение / value</td>",
+                 "It&#x27;s the context",  # escaped
+                 "<code>reference.indicator_catalogue</code>", "Каталог показателей / catalogue",
+                 "parquet/indicators/indicators_&lt;год/year&gt;.parquet",
+                 "parquet/reference/indicator_catalogue.parquet",
+                 "DuckDB &gt;= 0.10.1", manifest["version"]):
+        assert text in page, text
+    assert page.index("<code>marts.indicators</code>") < page.index(
+        "<code>reference.indicator_catalogue</code>")
+    assert "<script" not in page and "http" not in page  # opens from a file share, offline

@@ -21,12 +21,29 @@ kinds as (
 
 ),
 
+-- A display name unique within the region in each academic year: the name plus the
+-- municipality (five «СОШ с. Садовое» in one region are usual), plus the code where two
+-- schools of the same name share a municipality.
+display as (
+
+    select
+        school_code,
+        academic_year,
+        coalesce(school_name, 'ОО ' || school_code) || ' (' || coalesce(msu_name, msu_code, '?')
+            || case when count(*) over (partition by academic_year, school_name, msu_name) > 1
+                    then ', код ' || school_code else '' end
+            || ')'                                              as school_display_name
+    from schools
+
+),
+
 final as (
 
     select
         schools.academic_year::integer                          as academic_year,
         schools.school_code::varchar                            as school_code,
         schools.school_name::varchar                            as school_name,
+        display.school_display_name::varchar                    as school_display_name,
         schools.msu_code::varchar                               as msu_code,
         schools.msu_name::varchar                               as msu_name,
         schools.gia_school_code::varchar                        as gia_school_code,
@@ -54,6 +71,9 @@ final as (
     from schools
     left join rollup on rollup.school_code = schools.school_code
     left join kinds on kinds.school_kind = schools.school_kind
+    left join display
+        on display.academic_year = schools.academic_year
+       and display.school_code = schools.school_code
 
 )
 

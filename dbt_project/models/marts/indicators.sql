@@ -95,6 +95,7 @@ final as (
         cat.name_ru::varchar                                                  as indicator_name,
         cat.name_en::varchar                                                  as indicator_name_en,
         cat.direction::integer                                                as direction,
+        dir.direction_name_ru::varchar                                        as direction_name,
         c.academic_year::integer                                              as academic_year,
         {{ academic_year_label('c.academic_year') }}::varchar                 as academic_year_label,
         c.level::varchar                                                      as level,
@@ -127,6 +128,7 @@ final as (
         end)::varchar                                                         as missing_reason
     from with_missing as c
     join catalogue as cat on cat.indicator_code = c.indicator_code
+    left join {{ ref('ref_directions') }} as dir on dir.direction = cat.direction
 
 )
 

@@ -99,6 +99,8 @@ final as (
         f.msu_code::varchar                                                   as municipality_code,
         f.school_code::varchar                                                as school_code,
         c.school_name::varchar                                                as school_name,
+        c.municipality_name::varchar                                          as municipality_name,
+        c.school_display_name::varchar                                        as school_display_name,
         f.participants::bigint                                                as participants,
         coalesce(f.n_results_ege, 0)::bigint                                  as n_results_ege,
         coalesce(f.n_results_oge, 0)::bigint                                  as n_results_oge,

@@ -60,6 +60,7 @@ final as (
         s.msu_name::varchar                                                   as municipality_name,
         s.school_code::varchar                                                as school_code,
         s.school_name::varchar                                                as school_name,
+        s.school_display_name::varchar                                        as school_display_name,
         s.school_kind::varchar                                                as school_kind,
         s.is_advanced::boolean                                                as is_advanced,
         s.settlement::varchar                                                 as settlement,

@@ -87,6 +87,9 @@ final as (
         agg.task::varchar                                                     as task,
         agg.task_order::integer                                               as task_order,
         agg.task_level::varchar                                               as task_level,
+        td.content_element::varchar                                           as task_content_element,
+        td.skill::varchar                                                     as task_skill,
+        (td.content_element || '. ' || td.skill)::varchar                     as task_description,
         agg.max_points::integer                                               as max_points,
         agg.participants::bigint                                              as participants,
         {{ marts_suppress('agg.participants', 'agg.mean_points') }}::double   as mean_points,
@@ -101,6 +104,9 @@ final as (
     from agg
     left join {{ ref('dim_procedure') }} as p on p.procedure = agg.procedure
     left join {{ ref('dim_subject') }} as s on s.subject_code = agg.subject_code
+    left join {{ ref('ref_task_descriptions') }} as td
+        on  td.procedure = agg.procedure and td.academic_year = agg.academic_year
+        and td.subject_code = agg.subject_code and td.grade = agg.grade and td.task = agg.task
 
 )
 

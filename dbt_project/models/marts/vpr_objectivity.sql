@@ -108,6 +108,8 @@ final as (
         m.msu_code::varchar                                                   as municipality_code,
         m.school_code::varchar                                                as school_code,
         d.school_name::varchar                                                as school_name,
+        d.msu_name::varchar                                                   as municipality_name,
+        d.school_display_name::varchar                                        as school_display_name,
         d.school_kind::varchar                                                as school_kind,
         m.subject_code::varchar                                               as subject_code,
         s.subject_name_ru::varchar                                            as subject_name,

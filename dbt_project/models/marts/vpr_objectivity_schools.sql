@@ -48,6 +48,8 @@ final as (
         runs.municipality_code::varchar                        as municipality_code,
         runs.school_code::varchar                              as school_code,
         d.school_name::varchar                                 as school_name,
+        d.msu_name::varchar                                    as municipality_name,
+        d.school_display_name::varchar                         as school_display_name,
         runs.participants::bigint                              as participants,
         runs.works_total::bigint                               as works_total,
         runs.works_assessed::bigint                            as works_assessed,
