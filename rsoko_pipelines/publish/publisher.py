@@ -138,9 +138,7 @@ def _copy_schema(con, db: str, schema: str, held: dict[str, str] | None = None,
             if col_comment:
                 con.execute(f"COMMENT ON COLUMN {target}.{_ident(col)} IS {_lit(col_comment)}")
         columns[name] = [{"name": c, "type": t} for c, t, _ in cols]
-    if held and previous is not None and previous.is_file():
-        con.execute("DETACH prev")
-    return columns, kept
+    return columns
 
 
 def _data_status(con, db: str) -> list[dict]:
