@@ -6,7 +6,8 @@
 --                  reference.ref_gia_task_spec, `-` = 0, a digit = points;
 --   extended       «1(2)0(3)2(2)»: points(max) per task, numbered after the short tasks.
 -- Tasks are numbered 1…n in sheet order (short first), as task_no in ref_gia_task_spec.
--- Removed/annulled results have empty strings and therefore no task rows.
+-- Removed/annulled results give no task rows: their answer strings may still hold what was
+-- scanned before the removal, and they count for nothing (extracts.md, `Статус`).
 -- The result's attributes (procedure, subject, grade, school, result of record) come along,
 -- so that core.fct_task_score needs no join back to the fact.
 
@@ -14,6 +15,7 @@ with results as (
 
     select * from {{ ref('int_gia_results') }}
     where reject_reason is null
+      and result_status = 'ok'          -- removed/annulled: the strings count for nothing
 
 ),
 
