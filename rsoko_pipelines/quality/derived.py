@@ -36,6 +36,13 @@ Derived columns
                              (ОГЭ/ГВЭ-9, ВПР, РПР, ЕГЭ базовая математика)
 ``_boundaries_found``        the seed has boundaries (ЕГЭ: or a conversion scale) for the slice
 ``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
+``_task_spec_found``         (ЕГЭ/ОГЭ) ref_gia_task_spec has the tasks of the year × subject
+``_task_points_expected``    (ЕГЭ/ОГЭ, status empty) the answer strings match the task spec of
+                             the year × subject (as many tasks, the extended part declares the
+                             spec's maxima, no task above its maximum) and their points (`+` =
+                             the task's maximum, `-` = 0, a digit = points; points(max)) add up
+                             to the primary score; NULL for removed/annulled lines (their
+                             strings count for nothing) and where the spec has no such subject
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
 """
@@ -78,6 +85,8 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_mark_expected": ("primary_score", "mark"),
     "_boundaries_found": ("mark",),
     "_test_score_expected": ("primary_score", "test_score"),
+    "_task_spec_found": ("source_subject_code",),
+    "_task_points_expected": ("short_answers", "extended_answers", "primary_score"),
     "_level_expected": ("score", "level"),
 }
 
@@ -172,6 +181,7 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         "sc AS (SELECT academic_year::INT AS y, ege_subject_code, primary_score::INT AS ps, "
         "min(test_score::INT) AS ts FROM ref_ege_score_scale GROUP BY ALL)",
         "sck AS (SELECT DISTINCT y, ege_subject_code FROM sc)",
+        _GIA_TASKS.format(procedure=procedure),
     ]
     joins = [
         "LEFT JOIN s ON s.source_subject_code = f.source_subject_code",
@@ -185,6 +195,7 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         "LEFT JOIN sck ON sck.y = f.academic_year AND sck.ege_subject_code = f.source_subject_code",
         "LEFT JOIN sc ON sc.y = sck.y AND sc.ege_subject_code = sck.ege_subject_code "
         "AND sc.ps = f.primary_score",
+        "LEFT JOIN ta ON ta.__rid = f.__rid",
     ]
     sels = [
         "s.subject_code IS NOT NULL AS _subject_known",
@@ -198,6 +209,17 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
              END AS _removed_without_scores""",
         """CASE WHEN f.mark IS NULL OR f.primary_score IS NULL OR bk.grade IS NULL THEN NULL
              ELSE coalesce(b.mark = f.mark, false) END AS _mark_expected""",
+        """CASE WHEN f.status IS NULL AND (f.short_answers IS NOT NULL
+                                           OR f.extended_answers IS NOT NULL)
+             THEN ta.n_spec IS NOT NULL END AS _task_spec_found""",
+        """CASE WHEN f.status IS NOT NULL OR f.primary_score IS NULL OR ta.n_spec IS NULL
+             THEN NULL
+             ELSE ta.n_short + len(ta.ext_points) = ta.n_spec
+                  AND ta.ext_maxes = ta.maxes[ta.n_short + 1:]
+                  AND NOT list_contains(ta.above_max, true)
+                  AND coalesce(list_sum(ta.short_points), 0)
+                      + coalesce(list_sum(ta.ext_points), 0) = f.primary_score
+             END AS _task_points_expected""",
     ]
     if is_ege:
         sels.append(f"""CASE WHEN s.result_kind = 'test_score' AND {test_score} IS NOT NULL
@@ -211,6 +233,28 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         sels.append("CASE WHEN f.mark IS NOT NULL THEN bk.grade IS NOT NULL END "
                     "AS _boundaries_found")
     return _assemble(ctes, joins, sels, "gia" if with_registry else None)
+
+
+# ГИА answer strings against the task spec, per row: `maxes` = the spec's task maxima in sheet
+# order (short tasks first); a short cell is `+` (the task's maximum), `-` (0) or a digit.
+_GIA_TASKS = """tspec AS (SELECT academic_year::INT AS y, source_subject_code,
+                  list(max_points::INT ORDER BY task_no::INT) AS maxes, count(*) AS n_spec
+           FROM ref_gia_task_spec WHERE procedure = '{procedure}' GROUP BY ALL),
+cells AS (SELECT f.__rid, tspec.maxes, tspec.n_spec,
+                 regexp_extract_all(coalesce(f.short_answers, ''), '.') AS chars,
+                 list_transform(regexp_extract_all(coalesce(f.extended_answers, ''),
+                                '(\\d+)\\((\\d+)\\)', 1), lambda x: x::INT) AS ext_points,
+                 list_transform(regexp_extract_all(coalesce(f.extended_answers, ''),
+                                '(\\d+)\\((\\d+)\\)', 2), lambda x: x::INT) AS ext_maxes
+          FROM f LEFT JOIN tspec ON tspec.y = f.academic_year
+                                AND tspec.source_subject_code = f.source_subject_code),
+ta AS (SELECT __rid, maxes, n_spec, ext_points, ext_maxes, len(chars) AS n_short,
+              list_transform(chars, lambda c, i: CASE WHEN c = '+' THEN maxes[i]
+                  WHEN c = '-' THEN 0 ELSE TRY_CAST(c AS INT) END) AS short_points,
+              list_concat(
+                  list_transform(chars, lambda c, i: TRY_CAST(c AS INT) > maxes[i]),
+                  list_transform(ext_points, lambda p, i: p > ext_maxes[i])) AS above_max
+       FROM cells)"""
 
 
 def _vpr_sql(procedure: str, with_registry: bool) -> str:
@@ -274,9 +318,9 @@ def _assemble(ctes: list[str], joins: list[str], sels: list[str], registry: str 
 _INPUT_COLUMNS = {
     "schools": ("school_code", "successor_code"),
     "ege": ("academic_year", "source_subject_code", "status", "primary_score", "test_score",
-            "mark", "msu_code", "gia_school_code"),
+            "mark", "short_answers", "extended_answers", "msu_code", "gia_school_code"),
     "oge": ("academic_year", "source_subject_code", "status", "primary_score", "mark",
-            "msu_code", "gia_school_code"),
+            "short_answers", "extended_answers", "msu_code", "gia_school_code"),
     "vpr": ("academic_year", "subject_name", "grade", "primary_score", "mark", "fis_login"),
     "olympiad": ("academic_year", "subject_name", "school_code"),
     "literacy": ("academic_year", "domain", "level", "score", "school_code"),

@@ -36,19 +36,46 @@ def table(name: str, rows: list[dict]) -> pa.Table:
                                 schema=schema)
 
 
+def gia_answers(procedure: str, code: str, primary: int, year: int = 2025) -> tuple[str, str]:
+    """Answer strings of the year's task spec (ref_gia_task_spec) worth `primary` points:
+    full marks on the first tasks, then zeros (GX ege/oge.task_points_consistent)."""
+    import csv
+
+    from rsoko_pipelines.settings import SEEDS_DIR
+
+    with open(SEEDS_DIR / "reference" / "ref_gia_task_spec.csv", encoding="utf-8") as f:
+        spec = sorted((int(r["task_no"]), r["answer_part"], int(r["max_points"]))
+                      for r in csv.DictReader(f) if r["procedure"] == procedure
+                      and r["academic_year"] == str(year) and r["source_subject_code"] == code)
+    short, extended, left = "", "", primary
+    for _, part, mx in spec:
+        got = min(mx, left)
+        left -= got
+        if part == "short":
+            short += "+" if got == mx else ("-" if got == 0 else str(got))
+        else:
+            extended += f"{got}({mx})"
+    assert left == 0
+    return short, extended
+
+
+EGE_RUS_20 = gia_answers("EGE", "01", 20)
+OGE_MATH_15 = gia_answers("OGE", "02", 15)
+
+
 def ege_rows(n=6):
     return [dict(source_subject_code="01", subject_name="Русский язык",
                  exam_date=dt.date(2025, 6, 3), row_no=str(i + 1), msu_code="07",
                  gia_school_code="0001" if i % 2 else "0002", class_name="11А",
-                 participant_key=f"{i:064x}", short_answers="++-+1", extended_answers="1(2)0(3)",
-                 primary_score=20, test_score=44) for i in range(n)]
+                 participant_key=f"{i:064x}", short_answers=EGE_RUS_20[0],
+                 extended_answers=EGE_RUS_20[1], primary_score=20, test_score=44) for i in range(n)]
 
 
 def oge_rows(n=6):   # ОГЭ математика 2025: 15 → mark 4 (ref_mark_boundaries)
     return [dict(source_subject_code="02", subject_name="Математика", exam_date=dt.date(2025, 5, 30),
                  row_no=str(i + 1), msu_code="07", gia_school_code="0001", class_name="9А",
-                 participant_key=f"{i:064x}", short_answers="+-+", extended_answers="2(2)",
-                 primary_score=15, mark=4) for i in range(n)]
+                 participant_key=f"{i:064x}", short_answers=OGE_MATH_15[0],
+                 extended_answers=OGE_MATH_15[1], primary_score=15, mark=4) for i in range(n)]
 
 
 def vpr_rows(n=10, procedure="ВПР", grade=4):   # ВПР русский 4 класс 2025: 30 → mark 4
@@ -121,6 +148,54 @@ def test_tasks_table_and_validate_tables():
     f = failed(outcome)
     assert set(f) == {"vpr_tasks.task_level.allowed"}
     assert f["vpr_tasks.task_level.allowed"].rows == [4] and not outcome.success
+
+
+def test_removed_lines_with_answer_strings_pass():
+    """extracts.md: a removed/annulled line may still carry the scanned answer strings (they
+    count for nothing); its score cells are empty."""
+    rows = ege_rows()
+    rows[1].update(status="Удален", primary_score=None, test_score=None)
+    rows[3].update(status="Аннулирован", primary_score=None, test_score=None,
+                   short_answers="+" * 5, extended_answers="9(9)")
+    outcome = validate_frame("ege", table("ege", rows), CONTEXT)
+    assert failed(outcome) == {} and outcome.success
+
+
+def test_removed_line_with_a_score_quarantines():
+    rows = ege_rows()
+    rows[1].update(status="Удален")               # primary score 20 and test score 44 kept
+    outcome = validate_frame("ege", table("ege", rows), CONTEXT)
+    exp = outcome.get("ege.removed_have_no_scores")
+    assert exp.success is False and exp.severity == "error" and exp.rows == [4]
+    assert not outcome.success
+
+
+def test_gia_answer_strings_against_the_spec_and_the_primary_score():
+    rows = ege_rows(200)
+    rows[5]["primary_score"] = 21                 # the strings give 20
+    outcome = validate_frame("ege", table("ege", rows), CONTEXT)
+    f = failed(outcome)
+    # 1 line of 200 (0.5 %): a finding, not a quarantine (the test score also disagrees)
+    assert f["ege.task_points_consistent_all"].rows == [8]
+    assert f["ege.task_points_consistent_all"].severity == "warning"
+    assert "ege.task_points_consistent" not in f
+    rows[6]["extended_answers"] = rows[6]["extended_answers"] + "1(2)"   # one task too many
+    rows[7]["short_answers"] = "9" + rows[7]["short_answers"][1:]        # 9 points of a 1-point task
+    outcome = validate_frame("ege", table("ege", rows), CONTEXT)
+    exp = outcome.get("ege.task_points_consistent")
+    assert exp.success is False and exp.rows == [8, 9, 10]    # 1.5 % > 1 %: quarantine
+    assert not outcome.success
+    spec = outcome.get("ege.task_spec_in_seed")
+    assert spec.success is True
+
+
+def test_gia_year_without_task_spec_is_a_warning_only():
+    rows = [dict(r, exam_date=dt.date(2019, 6, 3), academic_year=2019) for r in ege_rows()]
+    frame = table("ege", rows).to_pandas().assign(academic_year=2019)
+    outcome = validate_frame("ege", frame, {"schools": REGISTRY.assign(academic_year=2019)})
+    spec = outcome.get("ege.task_spec_in_seed")
+    assert spec.success is False and spec.severity == "warning"
+    assert outcome.get("ege.task_points_consistent").success is not False
 
 
 def test_ege_score_out_of_range():
