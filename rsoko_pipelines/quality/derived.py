@@ -121,10 +121,16 @@ def reference_tables(overrides: Mapping | None = None) -> dict[str, object]:
 
 
 def context_from_warehouse(con, academic_year: int) -> dict[str, pd.DataFrame]:
-    """``context_tables`` for :func:`validate_frame`: the registry of schools of the year as
+    """``context_tables`` for :func:`validate_frame`: the registry of schools for the year as
     loaded in ``raw.schools`` (only rows of files currently loaded, when the file registry
-    exists). An empty registry (not loaded yet) makes every school unknown — on purpose:
-    load the ``schools`` source of a year before its results."""
+    exists).
+
+    Every source is optional in every year (extracts.md), the registry too: a year without
+    its own registry is checked against the latest earlier registry, else the earliest later
+    one (as dbt's intermediate.int_registry_year attaches it); the frame carries that year in
+    ``registry_year`` and the validation notes say so. Only when no registry of any year is
+    loaded is the registry empty, which makes every school unknown — on purpose: nothing can
+    be attached without one (ingest reports it as one finding)."""
     cols = "school_code, msu_code, gia_school_code, fis_login, status, academic_year"
     empty = pd.DataFrame({c.strip(): pd.Series(dtype=object) for c in cols.split(",")})
     if con is None:
@@ -133,11 +139,20 @@ def context_from_warehouse(con, academic_year: int) -> dict[str, pd.DataFrame]:
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
     if "schools" not in tables:
         return {REGISTRY_KEY: empty}
-    where = "academic_year = ?"
+    loaded = ""
     if "_file_registry" in tables:
-        where += (" AND _file_id IN (SELECT file_id FROM raw._file_registry "
+        loaded = (" AND _file_id IN (SELECT file_id FROM raw._file_registry "
                   "WHERE source = 'schools' AND status = 'loaded')")
-    df = con.execute(f"SELECT {cols} FROM raw.schools WHERE {where}", [academic_year]).df()
+    registry_year = con.execute(
+        f"""WITH years AS (SELECT DISTINCT academic_year AS y FROM raw.schools WHERE true{loaded})
+            SELECT coalesce((SELECT max(y) FROM years WHERE y <= ?),
+                            (SELECT min(y) FROM years WHERE y > ?))""",
+        [academic_year, academic_year]).fetchone()[0]
+    if registry_year is None:
+        return {REGISTRY_KEY: empty}
+    df = con.execute(f"SELECT {cols.replace('academic_year', '? AS academic_year')}, "
+                     f"academic_year AS registry_year FROM raw.schools "
+                     f"WHERE academic_year = ?{loaded}", [academic_year, registry_year]).df()
     return {REGISTRY_KEY: df}
 
 
@@ -355,6 +370,13 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
     if not with_registry and suite not in ("schools",) and suite in _INPUT_COLUMNS:
         notes.append("registry of schools not provided: known-school checks skipped / "
                      "реестр ОО не передан: проверки известной школы пропущены")
+    if with_registry and "registry_year" in getattr(registry, "columns", ()):
+        used = {int(y) for y in pd.unique(registry["registry_year"].dropna())}
+        year = _single_year(df)
+        if used and year is not None and used != {year}:
+            notes.append(f"no registry of schools of {year} loaded: schools checked against the "
+                         f"registry of {', '.join(map(str, sorted(used)))} / реестр ОО {year} не "
+                         f"загружен: школы сверены с реестром {', '.join(map(str, sorted(used)))}")
     sql = derived_sql(suite, with_registry)
     if sql is None:
         return df, notes

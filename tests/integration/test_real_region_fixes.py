@@ -7,7 +7,9 @@ never did, on the hand-made star landing (tests/integration/_star_landing.py) wi
 - removed / annulled ГИА lines that still carry the scanned answer strings: no task cells from
   them, the ГИА task-sum test passes, task mastery is unchanged;
 - a source that is never delivered (here: the olympiad): the indicator-catalogue test does not
-  demand its indicators.
+  demand its indicators;
+- a year without its own registry of schools (2026: literacy only): the 2025 registry stands
+  in (intermediate.int_registry_year, core.dim_school.registry_year).
 
 Regression: the landing above is built twice, once as the star tests use it and once with
 these differences; every table outside the slices the differences touch is byte-for-byte the
@@ -24,8 +26,9 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _star_landing import EGE_RUS_SHORT_2, _gia, _insert, build_landing  # noqa: E402
-from test_dbt_star import checksums, dbt, rows  # noqa: E402
+from _star_landing import (EGE_RUS_SHORT_2, _gia, _insert, _register,  # noqa: E402
+                           build_landing)
+from test_dbt_star import dbt, rows  # noqa: E402
 
 D = __import__("datetime").date
 
@@ -47,6 +50,12 @@ def _differences(path: Path) -> None:
         # the olympiad is never delivered in this region
         con.execute("DELETE FROM raw.olympiad")
         con.execute("DELETE FROM raw._file_registry WHERE source = 'olympiad'")
+        # 2026: a literacy file, no registry of schools of 2026
+        con.execute("""INSERT INTO raw.literacy BY NAME SELECT
+            'f_literacy_2026' AS _file_id, 2 AS _source_line, 2026 AS academic_year,
+            '070002' AS school_code, 'L1' AS participant_code, 9 AS grade,
+            'финансовая' AS domain, 510.0 AS score, '3' AS level""")
+        _register(con, "f_literacy_2026", "literacy", 2026, 1, 99)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +70,28 @@ def builds(tmp_path_factory):
     proc = dbt(real, tmp / "r", "build")
     done = proc.stdout.split("Done.")[-1]
     assert "ERROR=0" in done and "WARN=0" in done, done
-    return base, real, tmp, checksums(base), checksums(real)
+    return base, real, tmp, checksums_to(base, 2025), checksums_to(real, 2025)
+
+
+def checksums_to(path: Path, last_year: int) -> dict[str, tuple]:
+    """checksums() of the rows up to `last_year` (tables without academic_year: all rows)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+            "('staging', 'intermediate', 'core', 'marts') ORDER BY 1, 2").fetchall()
+        out = {}
+        for s, t in tables:
+            cols = {c for c, in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND "
+                "table_name = ?", [s, t]).fetchall()}
+            where = f"WHERE academic_year <= {last_year}" if "academic_year" in cols else ""
+            out[f"{s}.{t}"] = con.execute(
+                f'SELECT count(*), sum(hash(x)::hugeint) FROM (SELECT * FROM "{s}"."{t}" '
+                f'{where}) AS x').fetchall()[0]
+        return out
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +104,8 @@ def con(builds):
 def test_literacy_codes_are_unique_only_within_a_school(con):
     got = rows(con, """SELECT participant_id, school_code, participant_code, domain, level_num,
                               _source_line
-                       FROM core.fct_literacy_result ORDER BY participant_id""")
+                       FROM core.fct_literacy_result WHERE academic_year = 2025
+                       ORDER BY participant_id""")
     assert got == [
         dict(participant_id="070001/L1", school_code="070001", participant_code="L1",
              domain="читательская", level_num=2, _source_line=2),
@@ -84,12 +115,13 @@ def test_literacy_codes_are_unique_only_within_a_school(con):
              domain="математическая", level_num=0, _source_line=3),
     ]
     region = rows(con, """SELECT domain, participants FROM marts.literacy_results
-                          WHERE level = 'region' ORDER BY domain""")
+                          WHERE level = 'region' AND academic_year = 2025 ORDER BY domain""")
     assert region == [dict(domain="математическая", participants=1),
                       dict(domain="читательская", participants=2)]
     # LIT_BELOW2_PCT: below level 2 are 070003/L2 (ниже 1) and 070003/L1 (1) of 3 results
     lit = rows(con, """SELECT participants FROM marts.indicators
-                       WHERE indicator_code = 'LIT_BELOW2_PCT' AND level = 'region'""")
+                       WHERE indicator_code = 'LIT_BELOW2_PCT' AND level = 'region'
+                         AND academic_year = 2025""")
     assert lit == [dict(participants=3)]
 
 
@@ -123,8 +155,24 @@ def test_an_absent_source_is_not_demanded_by_the_catalogue_test(con):
                           WHERE indicator_code LIKE 'OLY_%'""").fetchone()[0] == 0
 
 
+def test_a_year_without_its_registry_uses_the_nearest_one(con):
+    assert rows(con, "SELECT * FROM intermediate.int_registry_year ORDER BY 1") == [
+        dict(academic_year=2024, registry_year=2024), dict(academic_year=2025, registry_year=2025),
+        dict(academic_year=2026, registry_year=2025)]
+    schools = con.execute("""SELECT list(school_code ORDER BY school_code), min(registry_year),
+                                    max(registry_year)
+                             FROM core.dim_school WHERE academic_year = 2026""").fetchone()
+    assert schools == (["070001", "070002", "070003", "070004", "070005"], 2025, 2025)
+    assert rows(con, """SELECT participant_id, msu_code, level_num FROM core.fct_literacy_result
+                        WHERE academic_year = 2026""") == [
+        dict(participant_id="070002/L1", msu_code="012", level_num=3)]
+    assert con.execute("""SELECT count(*) FROM core.rejected_results
+                          WHERE academic_year = 2026""").fetchone()[0] == 0
+
+
 def test_nothing_else_changes(builds):
-    """Regression: only the tables of the slices the differences touch change."""
+    """Regression: only the tables of the slices the differences touch change (rows up to
+    2025; 2026 is new)."""
     *_, before, after = builds
     changed = {t for t in before.keys() | after.keys() if before.get(t) != after.get(t)}
     assert changed == {
@@ -136,6 +184,7 @@ def test_nothing_else_changes(builds):
         "marts.olympiad_coverage",
         "marts.indicators",                                         # LIT, OLY, GIA_REMOVED
         "marts.assessment_results",                                 # n_removed only (below)
+        "core.dim_academic_year",                                   # 2026 is now the latest
     }
     for unchanged in ("core.fct_task_score", "marts.task_mastery", "marts.low_results_schools",
                       "marts.vpr_objectivity", "marts.school_context"):

@@ -377,3 +377,34 @@ def test_dagster_check_result_passed():
     outcome = validate_frame("literacy", table("literacy", literacy_rows()), CONTEXT)
     result = outcome_to_check_result(outcome)
     assert result.passed is True and result.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_a_year_without_its_registry_is_checked_against_the_nearest_one():
+    """Every source is optional in every year, the registry too (extracts.md): results of a
+    year without a registry are checked against the latest earlier registry, else the
+    earliest later one, and the outcome says which."""
+    import duckdb
+
+    from rsoko_pipelines.quality.derived import context_from_warehouse
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute("""CREATE TABLE raw.schools AS SELECT * FROM (VALUES
+        (2023, '070001', '07', '0001', 'sch070001', 'действующая'),
+        (2025, '070001', '07', '0001', 'sch070001', 'действующая'),
+        (2025, '070002', '07', '0002', 'sch070002', 'действующая'))
+        t(academic_year, school_code, msu_code, gia_school_code, fis_login, status)""")
+    used = {y: sorted(set(context_from_warehouse(con, y)["schools"]["registry_year"]))
+            for y in (2022, 2023, 2024, 2025, 2026)}
+    assert used == {2022: [2023], 2023: [2023], 2024: [2023], 2025: [2025], 2026: [2025]}
+    ctx = context_from_warehouse(con, 2026)
+    assert set(ctx["schools"]["academic_year"]) == {2026} and len(ctx["schools"]) == 2
+    rows = [dict(r, exam_date=dt.date(2025, 6, 3)) for r in ege_rows()]
+    outcome = validate_frame("ege", table("ege", rows).to_pandas().assign(academic_year=2026),
+                             {"schools": ctx["schools"].assign(
+                                 gia_school_code=["0001", "0002"])})
+    assert outcome.get("ege.school_known_in_registry").success is True
+    assert any("no registry of schools of 2026 loaded" in n and "registry of 2025" in n
+               for n in outcome.notes), outcome.notes
+    con.execute("DELETE FROM raw.schools")
+    assert context_from_warehouse(con, 2025)["schools"].empty
