@@ -37,12 +37,15 @@ Derived columns
 ``_boundaries_found``        the seed has boundaries (ЕГЭ: or a conversion scale) for the slice
 ``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
 ``_task_spec_found``         (ЕГЭ/ОГЭ) ref_gia_task_spec has the tasks of the year × subject
+``_task_points_in_range``    (ЕГЭ/ОГЭ, status empty) no task of the answer strings holds more
+                             points than its maximum (the spec's, and for the extended part the
+                             one the sheet declares); NULL for removed/annulled lines (their
+                             strings count for nothing) and where the spec has no such subject
 ``_task_points_expected``    (ЕГЭ/ОГЭ, status empty) the answer strings match the task spec of
                              the year × subject (as many tasks, the extended part declares the
-                             spec's maxima, no task above its maximum) and their points (`+` =
-                             the task's maximum, `-` = 0, a digit = points; points(max)) add up
-                             to the primary score; NULL for removed/annulled lines (their
-                             strings count for nothing) and where the spec has no such subject
+                             spec's maxima) and their points (`+` = the task's maximum, `-` = 0,
+                             a digit = points; points(max)) add up to the primary score; NULL as
+                             above
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
 """
@@ -87,6 +90,7 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_test_score_expected": ("primary_score", "test_score"),
     "_task_spec_found": ("source_subject_code",),
     "_task_points_expected": ("short_answers", "extended_answers", "primary_score"),
+    "_task_points_in_range": ("short_answers", "extended_answers"),
     "_level_expected": ("score", "level"),
 }
 
@@ -227,11 +231,12 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         """CASE WHEN f.status IS NULL AND (f.short_answers IS NOT NULL
                                            OR f.extended_answers IS NOT NULL)
              THEN ta.n_spec IS NOT NULL END AS _task_spec_found""",
+        """CASE WHEN f.status IS NOT NULL OR ta.n_spec IS NULL THEN NULL
+             ELSE NOT list_contains(ta.above_max, true) END AS _task_points_in_range""",
         """CASE WHEN f.status IS NOT NULL OR f.primary_score IS NULL OR ta.n_spec IS NULL
              THEN NULL
              ELSE ta.n_short + len(ta.ext_points) = ta.n_spec
                   AND ta.ext_maxes = ta.maxes[ta.n_short + 1:]
-                  AND NOT list_contains(ta.above_max, true)
                   AND coalesce(list_sum(ta.short_points), 0)
                       + coalesce(list_sum(ta.ext_points), 0) = f.primary_score
              END AS _task_points_expected""",
@@ -268,7 +273,9 @@ ta AS (SELECT __rid, maxes, n_spec, ext_points, ext_maxes, len(chars) AS n_short
                   WHEN c = '-' THEN 0 ELSE TRY_CAST(c AS INT) END) AS short_points,
               list_concat(
                   list_transform(chars, lambda c, i: TRY_CAST(c AS INT) > maxes[i]),
-                  list_transform(ext_points, lambda p, i: p > ext_maxes[i])) AS above_max
+                  list_transform(ext_points, lambda p, i: p > ext_maxes[i]
+                                                          OR p > maxes[len(chars) + i])
+              ) AS above_max
        FROM cells)"""
 
 

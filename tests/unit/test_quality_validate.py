@@ -180,13 +180,22 @@ def test_gia_answer_strings_against_the_spec_and_the_primary_score():
     assert f["ege.task_points_consistent_all"].severity == "warning"
     assert "ege.task_points_consistent" not in f
     rows[6]["extended_answers"] = rows[6]["extended_answers"] + "1(2)"   # one task too many
-    rows[7]["short_answers"] = "9" + rows[7]["short_answers"][1:]        # 9 points of a 1-point task
+    rows[7]["extended_answers"] = rows[7]["extended_answers"][:-3] + "1)"  # declares another max
     outcome = validate_frame("ege", table("ege", rows), CONTEXT)
     exp = outcome.get("ege.task_points_consistent")
     assert exp.success is False and exp.rows == [8, 9, 10]    # 1.5 % > 1 %: quarantine
     assert not outcome.success
-    spec = outcome.get("ege.task_spec_in_seed")
-    assert spec.success is True
+    assert outcome.get("ege.task_points_in_range").success is True
+    assert outcome.get("ege.task_spec_in_seed").success is True
+
+
+def test_gia_task_points_above_their_maximum_always_quarantine():
+    rows = ege_rows(200)
+    rows[7]["short_answers"] = "9" + rows[7]["short_answers"][1:]        # 9 points of a 1-point task
+    outcome = validate_frame("ege", table("ege", rows), CONTEXT)
+    exp = outcome.get("ege.task_points_in_range")
+    assert exp.success is False and exp.severity == "error" and exp.rows == [10]
+    assert not outcome.success
 
 
 def test_gia_year_without_task_spec_is_a_warning_only():
