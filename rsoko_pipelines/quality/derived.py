@@ -46,6 +46,7 @@ Derived columns
                              spec's maxima) and their points (`+` = the task's maximum, `-` = 0,
                              a digit = points; points(max)) add up to the primary score; NULL as
                              above
+``_min_score_found``         (ЕГЭ, test-score subjects) ref_ege_min_scores has the year × subject
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
 """
@@ -62,7 +63,7 @@ from rsoko_pipelines.settings import SEEDS_DIR
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
-                    "ref_literacy_levels")
+                    "ref_literacy_levels", "ref_ege_min_scores")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
@@ -89,6 +90,7 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_boundaries_found": ("mark",),
     "_test_score_expected": ("primary_score", "test_score"),
     "_task_spec_found": ("source_subject_code",),
+    "_min_score_found": ("source_subject_code",),
     "_task_points_expected": ("short_answers", "extended_answers", "primary_score"),
     "_task_points_in_range": ("short_answers", "extended_answers"),
     "_level_expected": ("score", "level"),
@@ -242,6 +244,12 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
              END AS _task_points_expected""",
     ]
     if is_ege:
+        ctes.append("mins AS (SELECT DISTINCT academic_year::INT AS y, ege_subject_code "
+                    "FROM ref_ege_min_scores)")
+        joins.append("LEFT JOIN mins ON mins.y = f.academic_year "
+                     "AND mins.ege_subject_code = f.source_subject_code")
+        sels.append("CASE WHEN f.status IS NULL AND s.result_kind = 'test_score' "
+                    "THEN mins.y IS NOT NULL END AS _min_score_found")
         sels.append(f"""CASE WHEN s.result_kind = 'test_score' AND {test_score} IS NOT NULL
                  THEN sck.y IS NOT NULL
               WHEN s.result_kind = 'mark' AND f.mark IS NOT NULL THEN bk.grade IS NOT NULL
@@ -438,6 +446,7 @@ _SEED_COLUMNS = {
     "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
     "ref_olympiad_subjects": "subject_name_ru,subject_code",
     "ref_literacy_levels": "domain,level,min_score,max_score",
+    "ref_ege_min_scores": "academic_year,ege_subject_code,subject_code,min_test_score,min_mark",
 }
 
 
