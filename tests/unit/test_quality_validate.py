@@ -205,6 +205,9 @@ def test_gia_year_without_task_spec_is_a_warning_only():
     spec = outcome.get("ege.task_spec_in_seed")
     assert spec.success is False and spec.severity == "warning"
     assert outcome.get("ege.task_points_consistent").success is not False
+    minimum = outcome.get("ege.min_score_in_seed")          # ref_ege_min_scores starts in 2023
+    assert minimum.success is False and minimum.severity == "warning"
+    assert outcome.get("ege.min_score_in_seed").unexpected_count == len(rows)
 
 
 def test_ege_score_out_of_range():
