@@ -209,15 +209,15 @@ def lookalike_school_code(ctx: Ctx) -> Case:
                            "lookalike_letters", ["Код ОО", "U+004F"], [doc.first_line + i])
 
 
-def unknown_year_folder(ctx: Ctx) -> Case:
+def year_without_registry(ctx: Ctx) -> Case:
     path = ctx.any("literacy", ctx.prev)
-    return quarantine_case(ctx, "unknown_year_folder", "literacy", ctx.future, path.name,
-                           path.read_bytes(), path, f"A literacy file in the folder {ctx.future}, "
-                           "a year with no registry of schools and no reference data: nothing to "
-                           "check its schools against. One clear finding (load that year's "
-                           "registry first, or move the file) instead of every row reported as an "
-                           "unknown school.", "literacy.registry_of_year_loaded",
-                           [f"schools/{ctx.future}/"])
+    doc = CsvDoc.read(path, "literacy")
+    doc.rows = doc.rows[:-1]          # other bytes than the file it comes from (not a duplicate)
+    return load_case(ctx, "year_without_registry", doc, ctx.future, path.name, doc.render(),
+                     path, f"A literacy file in the folder {ctx.future}, a year whose registry of "
+                     "schools is not loaded: every source is optional in every year, the "
+                     "registry too (extracts.md), so its schools are checked against the latest "
+                     "registry loaded and the file loads (docs/assumptions.md, A3).")
 
 
 def zero_byte(ctx: Ctx) -> Case:
@@ -244,5 +244,5 @@ def schools_lookalike(ctx: Ctx) -> Case:
 CASES = (bom_utf8, mixed_encodings_utf8, mixed_line_ends, trailing_delimiter,
          trailing_delimiter_data_only, quoted_fields, many_empty_columns, long_cell,
          injection_hyperlink, injection_plus_minus, mixed_separators, value_under_empty_header,
-         repeated_header, nan_score, one_bad_row, lookalike_school_code, unknown_year_folder,
+         repeated_header, nan_score, one_bad_row, lookalike_school_code, year_without_registry,
          zero_byte, schools_lookalike)

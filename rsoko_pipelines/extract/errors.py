@@ -5,7 +5,8 @@ Checks (``ExtractError.check``): ``file_type``, ``encoding``, ``empty_file``, ``
 ``header``, ``missing_columns``, ``duplicate_columns``, ``repeated_header`` (exports glued
 together), ``row_shape``, ``footer``, ``type``, ``task_header``, ``max_score``,
 ``xlsx_unreadable``, ``xlsx_formula`` / ``xlsx_error_cell`` (formula without a value, error
-cell), ``code_as_number``, ``unknown_source``, and the cell guards of ``cells.py``:
+cell), ``code_as_number``, ``task_points_above_max`` / ``task_points_sum`` (ВПР/РПР task cells
+against their column maximum / the primary score), ``unknown_source``, and the cell guards of ``cells.py``:
 ``formula_text`` (CSV/formula injection), ``cell_too_long``, ``lookalike_letters``.
 The ingest adds ``not_a_regular_file`` (a symbolic link) and ``internal_error`` (a parser
 crash: the file is quarantined instead of stopping the run).

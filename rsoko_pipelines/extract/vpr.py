@@ -175,6 +175,8 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
             cols[col.name] = _int_column(values, lines, name, h)
     cols["task_scores"] = _task_scores([columns[i] for i in task_pos], n, lines, name, warnings,
                                        [t["source_header"] for t in tasks])
+    _check_task_points(cols["task_scores"], tasks, cols.get("primary_score"), lines, name,
+                       warnings, float(spec.get("task_points_sum_tolerance", 0.0)))
 
     cols["_file_id"] = constant(file_id, n, pa.string())
     cols["_source_line"] = pa.array(lines, type=pa.int32())
@@ -367,3 +369,55 @@ def _task_scores(task_columns, n, lines, name, warnings, headers) -> pa.Array:
                         f"{', '.join(str(lines[r]) for r in rows[:10])})")
     offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, flat)
+
+
+def _check_task_points(task_scores: pa.ListArray, tasks: list[dict], primary: pa.Array | None,
+                       lines: np.ndarray, name: str, warnings: list[str],
+                       tolerance: float) -> None:
+    """Task points against the form's own header and primary score (vectorised).
+
+    - a cell above its column's maximum `<task> (<max>б)` is a score outside its range: the
+      contract quarantines the file (extracts.md, «What a bad extract gets»);
+    - the points of a work (X = 0; '-', empty and text excluded) add up to its primary score —
+      the definition of the primary score, not a line of the contract: more than `tolerance`
+      (share of works, `task_points_sum_tolerance` in the column map) disagreeing means the
+      file or its export is broken (quarantine); fewer are listed as a warning."""
+    n, k = len(task_scores), len(tasks)
+    if not n or not k:
+        return
+    flat = task_scores.values
+    numeric = pc.if_else(pc.equal(flat, "X"), "0", flat)
+    ok = pc.fill_null(pc.match_substring_regex(numeric, r"^\d+(\.\d+)?$"), False)
+    values = pc.cast(pc.if_else(ok, numeric, pa.scalar(None, pa.string())), pa.float64())
+    points = values.to_numpy(zero_copy_only=False).astype(np.float64).reshape(n, k)
+    maxima = np.array([t["max_points"] for t in tasks], dtype=np.float64)
+    above = np.nan_to_num(points, nan=-1.0) > maxima[None, :]
+    if above.any():
+        rows, task_idx = np.nonzero(above)
+        headers = [tasks[j]["source_header"] for j in sorted(set(task_idx.tolist()))]
+        raise ExtractError(
+            "task_points_above_max", f"{name}: {int(above.sum())} task cell(s) hold more points "
+            "than the maximum in their column header '<task> (<max>б)'",
+            rows=lines[sorted(set(rows.tolist()))].tolist(), columns=headers[:10],
+            hint="a score outside its range: correct the listed cells in ФИС ОКО (or the "
+                 "column header's maximum) and export the form again")
+    if primary is None:
+        return
+    declared = pc.cast(primary, pa.float64()).to_numpy(zero_copy_only=False)
+    sums = np.nansum(points, axis=1)
+    bad = np.flatnonzero(~np.isnan(declared) & (np.abs(sums - declared) > 1e-9))
+    if not len(bad):
+        return
+    message = (f"{name}: the task points of {len(bad)} of {n} work(s) do not add up to their "
+               "'Первичный балл' (X = 0; '-' and empty cells not counted)")
+    if len(bad) > tolerance * n:
+        raise ExtractError(
+            "task_points_sum", message + f"; more than {tolerance:.0%} of the works disagree",
+            rows=lines[bad].tolist(), columns=["Первичный балл"] + [t["source_header"]
+                                                                   for t in tasks][:9],
+            hint="the form looks broken (columns shifted or scores edited by hand): export it "
+                 "again from ФИС ОКО unchanged; if it is right as it is, ask the ФИС ОКО "
+                 "operator (РЦОИ) why the task points and the primary scores disagree")
+    warnings.append(message + " (rows " + ", ".join(map(str, lines[bad][:10].tolist()))
+                    + "); kept, listed by the dbt check assert_vpr_task_points_sum_to_primary_score")
+

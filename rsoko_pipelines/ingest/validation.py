@@ -24,21 +24,22 @@ def _registry_missing(context) -> bool:
 
 
 def registry_missing_outcome(source: str, academic_year: int, parsed, file_label=None):
-    """The year has no registry of schools loaded (a year nobody has set up yet, or a file in
-    the wrong year folder): every school would be "unknown", and a finding listing every row
-    as an unknown school sends the operator after the wrong problem. One clear finding."""
+    """No registry of schools of any year is loaded (a deployment nobody has set up yet):
+    every school would be "unknown", and a finding listing every row as an unknown school
+    sends the operator after the wrong problem. One clear finding. (A year without its own
+    registry is checked against the nearest registry: quality.derived.context_from_warehouse.)"""
     from rsoko_pipelines.quality.validate import ExpectationOutcome, ValidationOutcome
 
     finding = ExpectationOutcome(
         name=f"{source}.registry_of_year_loaded", expectation_type="registry_of_year_loaded",
         column=None, success=False, severity="error", status="failed", table=source,
-        description=f"Реестр ОО {academic_year} учебного года загружен (schools/"
-                    f"{academic_year}), иначе школы файла не с чем сверить / The registry of "
-                    f"schools of academic year {academic_year} is loaded (inbox folder schools/"
-                    f"{academic_year}); without it the schools of this file cannot be checked",
-        hint=f"If {academic_year} is the right year, drop that year's registry of schools into "
-             f"schools/{academic_year}/ first, then this file again; if the file belongs to "
-             f"another year, move it to {source}/<that year>/ (the year the academic year ends)")
+        description=f"Загружен реестр ОО хотя бы одного учебного года (источник schools), иначе "
+                    f"школы файла не с чем сверить / A registry of schools of some academic year "
+                    f"is loaded (source schools); without one the schools of this file cannot "
+                    f"be checked",
+        hint=f"Drop a registry of schools into schools/<year>/ (best: schools/{academic_year}/, "
+             f"the year of this file) first, then this file again / Положите реестр ОО в "
+             f"schools/<год>/ (лучше schools/{academic_year}/), затем этот файл снова")
     return ValidationOutcome(
         source=source, suite=source, success=False, row_count=parsed.rows,
         expectations=[finding], seconds=0.0, file_label=file_label,

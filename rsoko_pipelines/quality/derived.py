@@ -36,6 +36,17 @@ Derived columns
                              (ОГЭ/ГВЭ-9, ВПР, РПР, ЕГЭ базовая математика)
 ``_boundaries_found``        the seed has boundaries (ЕГЭ: or a conversion scale) for the slice
 ``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
+``_task_spec_found``         (ЕГЭ/ОГЭ) ref_gia_task_spec has the tasks of the year × subject
+``_task_points_in_range``    (ЕГЭ/ОГЭ, status empty) no task of the answer strings holds more
+                             points than its maximum (the spec's, and for the extended part the
+                             one the sheet declares); NULL for removed/annulled lines (their
+                             strings count for nothing) and where the spec has no such subject
+``_task_points_expected``    (ЕГЭ/ОГЭ, status empty) the answer strings match the task spec of
+                             the year × subject (as many tasks, the extended part declares the
+                             spec's maxima) and their points (`+` = the task's maximum, `-` = 0,
+                             a digit = points; points(max)) add up to the primary score; NULL as
+                             above
+``_min_score_found``         (ЕГЭ, test-score subjects) ref_ege_min_scores has the year × subject
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
 """
@@ -50,7 +61,7 @@ import pandas as pd
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
-                    "ref_literacy_levels")
+                    "ref_literacy_levels", "ref_ege_min_scores")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
@@ -76,6 +87,10 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_mark_expected": ("primary_score", "mark"),
     "_boundaries_found": ("mark",),
     "_test_score_expected": ("primary_score", "test_score"),
+    "_task_spec_found": ("source_subject_code",),
+    "_min_score_found": ("source_subject_code",),
+    "_task_points_expected": ("short_answers", "extended_answers", "primary_score"),
+    "_task_points_in_range": ("short_answers", "extended_answers"),
     "_level_expected": ("score", "level"),
 }
 
@@ -106,10 +121,16 @@ def reference_tables(overrides: Mapping | None = None) -> dict[str, object]:
 
 
 def context_from_warehouse(con, academic_year: int) -> dict[str, pd.DataFrame]:
-    """``context_tables`` for :func:`validate_frame`: the registry of schools of the year as
+    """``context_tables`` for :func:`validate_frame`: the registry of schools for the year as
     loaded in ``raw.schools`` (only rows of files currently loaded, when the file registry
-    exists). An empty registry (not loaded yet) makes every school unknown — on purpose:
-    load the ``schools`` source of a year before its results."""
+    exists).
+
+    Every source is optional in every year (extracts.md), the registry too: a year without
+    its own registry is checked against the latest earlier registry, else the earliest later
+    one (as dbt's intermediate.int_registry_year attaches it); the frame carries that year in
+    ``registry_year`` and the validation notes say so. Only when no registry of any year is
+    loaded is the registry empty, which makes every school unknown — on purpose: nothing can
+    be attached without one (ingest reports it as one finding)."""
     cols = "school_code, msu_code, gia_school_code, fis_login, status, academic_year"
     empty = pd.DataFrame({c.strip(): pd.Series(dtype=object) for c in cols.split(",")})
     if con is None:
@@ -118,11 +139,20 @@ def context_from_warehouse(con, academic_year: int) -> dict[str, pd.DataFrame]:
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
     if "schools" not in tables:
         return {REGISTRY_KEY: empty}
-    where = "academic_year = ?"
+    loaded = ""
     if "_file_registry" in tables:
-        where += (" AND _file_id IN (SELECT file_id FROM raw._file_registry "
+        loaded = (" AND _file_id IN (SELECT file_id FROM raw._file_registry "
                   "WHERE source = 'schools' AND status = 'loaded')")
-    df = con.execute(f"SELECT {cols} FROM raw.schools WHERE {where}", [academic_year]).df()
+    registry_year = con.execute(
+        f"""WITH years AS (SELECT DISTINCT academic_year AS y FROM raw.schools WHERE true{loaded})
+            SELECT coalesce((SELECT max(y) FROM years WHERE y <= ?),
+                            (SELECT min(y) FROM years WHERE y > ?))""",
+        [academic_year, academic_year]).fetchone()[0]
+    if registry_year is None:
+        return {REGISTRY_KEY: empty}
+    df = con.execute(f"SELECT {cols.replace('academic_year', '? AS academic_year')}, "
+                     f"academic_year AS registry_year FROM raw.schools "
+                     f"WHERE academic_year = ?{loaded}", [academic_year, registry_year]).df()
     return {REGISTRY_KEY: df}
 
 
@@ -166,6 +196,7 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         "sc AS (SELECT academic_year::INT AS y, ege_subject_code, primary_score::INT AS ps, "
         "min(test_score::INT) AS ts FROM ref_ege_score_scale GROUP BY ALL)",
         "sck AS (SELECT DISTINCT y, ege_subject_code FROM sc)",
+        _GIA_TASKS.format(procedure=procedure),
     ]
     joins = [
         "LEFT JOIN s ON s.source_subject_code = f.source_subject_code",
@@ -179,6 +210,7 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
         "LEFT JOIN sck ON sck.y = f.academic_year AND sck.ege_subject_code = f.source_subject_code",
         "LEFT JOIN sc ON sc.y = sck.y AND sc.ege_subject_code = sck.ege_subject_code "
         "AND sc.ps = f.primary_score",
+        "LEFT JOIN ta ON ta.__rid = f.__rid",
     ]
     sels = [
         "s.subject_code IS NOT NULL AS _subject_known",
@@ -192,8 +224,26 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
              END AS _removed_without_scores""",
         """CASE WHEN f.mark IS NULL OR f.primary_score IS NULL OR bk.grade IS NULL THEN NULL
              ELSE coalesce(b.mark = f.mark, false) END AS _mark_expected""",
+        """CASE WHEN f.status IS NULL AND (f.short_answers IS NOT NULL
+                                           OR f.extended_answers IS NOT NULL)
+             THEN ta.n_spec IS NOT NULL END AS _task_spec_found""",
+        """CASE WHEN f.status IS NOT NULL OR ta.n_spec IS NULL THEN NULL
+             ELSE NOT list_contains(ta.above_max, true) END AS _task_points_in_range""",
+        """CASE WHEN f.status IS NOT NULL OR f.primary_score IS NULL OR ta.n_spec IS NULL
+             THEN NULL
+             ELSE ta.n_short + len(ta.ext_points) = ta.n_spec
+                  AND ta.ext_maxes = ta.maxes[ta.n_short + 1:]
+                  AND coalesce(list_sum(ta.short_points), 0)
+                      + coalesce(list_sum(ta.ext_points), 0) = f.primary_score
+             END AS _task_points_expected""",
     ]
     if is_ege:
+        ctes.append("mins AS (SELECT DISTINCT academic_year::INT AS y, ege_subject_code "
+                    "FROM ref_ege_min_scores)")
+        joins.append("LEFT JOIN mins ON mins.y = f.academic_year "
+                     "AND mins.ege_subject_code = f.source_subject_code")
+        sels.append("CASE WHEN f.status IS NULL AND s.result_kind = 'test_score' "
+                    "THEN mins.y IS NOT NULL END AS _min_score_found")
         sels.append(f"""CASE WHEN s.result_kind = 'test_score' AND {test_score} IS NOT NULL
                  THEN sck.y IS NOT NULL
               WHEN s.result_kind = 'mark' AND f.mark IS NOT NULL THEN bk.grade IS NOT NULL
@@ -212,6 +262,28 @@ def _gia_sql(procedure: str, with_registry: bool) -> str:
 # accept exactly what staging maps to a subject (tests/unit/test_subject_matching.py).
 SUBJECT_KEY_SQL = "lower(nullif(trim(regexp_replace(replace({column}, chr(160), ' '), " \
                   "'\\s+', ' ', 'g')), ''))"
+# ГИА answer strings against the task spec, per row: `maxes` = the spec's task maxima in sheet
+# order (short tasks first); a short cell is `+` (the task's maximum), `-` (0) or a digit.
+_GIA_TASKS = """tspec AS (SELECT academic_year::INT AS y, source_subject_code,
+                  list(max_points::INT ORDER BY task_no::INT) AS maxes, count(*) AS n_spec
+           FROM ref_gia_task_spec WHERE procedure = '{procedure}' GROUP BY ALL),
+cells AS (SELECT f.__rid, tspec.maxes, tspec.n_spec,
+                 regexp_extract_all(coalesce(f.short_answers, ''), '.') AS chars,
+                 list_transform(regexp_extract_all(coalesce(f.extended_answers, ''),
+                                '(\\d+)\\((\\d+)\\)', 1), lambda x: x::INT) AS ext_points,
+                 list_transform(regexp_extract_all(coalesce(f.extended_answers, ''),
+                                '(\\d+)\\((\\d+)\\)', 2), lambda x: x::INT) AS ext_maxes
+          FROM f LEFT JOIN tspec ON tspec.y = f.academic_year
+                                AND tspec.source_subject_code = f.source_subject_code),
+ta AS (SELECT __rid, maxes, n_spec, ext_points, ext_maxes, len(chars) AS n_short,
+              list_transform(chars, lambda c, i: CASE WHEN c = '+' THEN maxes[i]
+                  WHEN c = '-' THEN 0 ELSE TRY_CAST(c AS INT) END) AS short_points,
+              list_concat(
+                  list_transform(chars, lambda c, i: TRY_CAST(c AS INT) > maxes[i]),
+                  list_transform(ext_points, lambda p, i: p > ext_maxes[i]
+                                                          OR p > maxes[len(chars) + i])
+              ) AS above_max
+       FROM cells)"""
 
 
 def _vpr_sql(procedure: str, with_registry: bool) -> str:
@@ -275,9 +347,9 @@ def _assemble(ctes: list[str], joins: list[str], sels: list[str], registry: str 
 _INPUT_COLUMNS = {
     "schools": ("school_code", "successor_code"),
     "ege": ("academic_year", "source_subject_code", "status", "primary_score", "test_score",
-            "mark", "msu_code", "gia_school_code"),
+            "mark", "short_answers", "extended_answers", "msu_code", "gia_school_code"),
     "oge": ("academic_year", "source_subject_code", "status", "primary_score", "mark",
-            "msu_code", "gia_school_code"),
+            "short_answers", "extended_answers", "msu_code", "gia_school_code"),
     "vpr": ("academic_year", "subject_name", "grade", "primary_score", "mark", "fis_login"),
     "olympiad": ("academic_year", "subject_name", "school_code"),
     "literacy": ("academic_year", "domain", "level", "score", "school_code"),
@@ -312,6 +384,13 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
     if not with_registry and suite not in ("schools",) and suite in _INPUT_COLUMNS:
         notes.append("registry of schools not provided: known-school checks skipped / "
                      "реестр ОО не передан: проверки известной школы пропущены")
+    if with_registry and "registry_year" in getattr(registry, "columns", ()):
+        used = {int(y) for y in pd.unique(registry["registry_year"].dropna())}
+        year = _single_year(df)
+        if used and year is not None and used != {year}:
+            notes.append(f"no registry of schools of {year} loaded: schools checked against the "
+                         f"registry of {', '.join(map(str, sorted(used)))} / реестр ОО {year} не "
+                         f"загружен: школы сверены с реестром {', '.join(map(str, sorted(used)))}")
     sql = derived_sql(suite, with_registry)
     if sql is None:
         return df, notes
@@ -366,6 +445,7 @@ _SEED_COLUMNS = {
     "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
     "ref_olympiad_subjects": "subject_name_ru,subject_code",
     "ref_literacy_levels": "domain,level,min_score,max_score",
+    "ref_ege_min_scores": "academic_year,ege_subject_code,subject_code,min_test_score,min_mark",
 }
 
 

@@ -191,7 +191,8 @@ def test_olympiad_status_one_spelling(con):
 
 def test_hashed_grain_test_catches_a_repeated_task_cell(built, tmp_path):
     """The grain test of core.fct_task_score groups by a 64-bit hash (via_hash): one repeated
-    cell must still fail it, with the exact (result_id, task_order) reported."""
+    cell must still fail it, with the exact (result_id, task_order) reported — as the two
+    whole rows of the duplicated cell (docs/dbt_tests.md §5), with the group size n_rows."""
     copy = tmp_path / "rsoko.duckdb"
     shutil.copy(built[0], copy)
     with duckdb.connect(str(copy)) as c:
@@ -204,15 +205,16 @@ def test_hashed_grain_test_catches_a_repeated_task_cell(built, tmp_path):
     failing = dbt(copy, tmp_path, "test", "--select", select, "--store-failures",
                   check=False)
     assert failing.returncode == 1
-    assert "Got 1 result" in failing.stdout
+    assert "Got 2 results" in failing.stdout
     with duckdb.connect(str(copy), read_only=True) as c:
         failures = c.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema LIKE '%dbt_test__audit'").fetchall()
         assert len(failures) == 1
         schema, table = failures[0]
-        assert c.execute(f'SELECT result_id, task_order, n_rows FROM "{schema}"."{table}"'
-                         ).fetchall() == [(result_id, task_order, 2)]
+        assert c.execute(f'SELECT result_id, task_order, n_rows, procedure, points IS NOT NULL '
+                         f'FROM "{schema}"."{table}"').fetchall() == [
+            (result_id, task_order, 2, "VPR", True)] * 2
     assert dbt(built[0], tmp_path, "test", "--select", select).returncode == 0
 
 

@@ -177,3 +177,37 @@ def test_error_not_xlsx_and_empty(tmp_path):
     empty = folder / "empty.xlsx"
     empty.write_bytes(b"")
     assert _err(tmp_path, path=empty).check == "empty_file"
+
+
+def test_task_cell_above_its_column_maximum_quarantines(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1][7] = 2                       # task '2 (1б)' holds 2 points
+    rows[1][10] = 3
+    with pytest.raises(ExtractError) as err:
+        parse_only(build(tmp_path, rows=rows), "vpr", 2025)
+    assert err.value.check == "task_points_above_max"
+    assert err.value.rows == [6] and err.value.columns == ["2 (1б)"]
+
+
+def _works(n, bad):
+    """n works of 2 (of 1 X and 1 point … ): `bad` of them declare a wrong primary score."""
+    out = []
+    for i in range(n):
+        primary = 3 if i >= bad else 4
+        out.append(["г. Нальчик", "sch070123", "МБОУ СОШ № 1", f"{i:05d}", "4А", 1, 2, 1, "X",
+                    "-", primary, 3, 4])
+    return out
+
+
+def test_task_points_not_adding_up_quarantine_above_the_tolerance(tmp_path):
+    with pytest.raises(ExtractError) as err:     # 2 of 100 works: more than 1 %
+        parse_only(build(tmp_path, rows=_works(100, 2)), "vpr", 2025)
+    assert err.value.check == "task_points_sum"
+    assert err.value.rows == [5, 6] and "Первичный балл" in err.value.columns
+
+
+def test_task_points_not_adding_up_within_the_tolerance_are_a_warning(tmp_path):
+    parsed = parse_only(build(tmp_path, rows=_works(100, 1)), "vpr", 2025)
+    assert parsed.rows == 100
+    assert any("1 of 100 work(s) do not add up" in w and "rows 5)" in w
+               for w in parsed.warnings), parsed.warnings

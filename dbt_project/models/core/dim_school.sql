@@ -1,11 +1,19 @@
 {{ config(materialized='table', schema='core') }}
 
 -- One row per academic_year × school_code: the registry of that year with the three
--- identifier systems, context variables, status and the reorganisation roll-up.
+-- identifier systems, context variables, status and the reorganisation roll-up. A year without
+-- its own registry (every source is optional) carries the registry of registry_year
+-- (intermediate.int_registry_year: the latest earlier one, else the earliest later one).
 
 with schools as (
 
-    select * from {{ ref('stg_schools') }}
+    select
+        registry_year.academic_year,
+        registry_year.registry_year,
+        stg_schools.* exclude (academic_year)
+    from {{ ref('stg_schools') }} as stg_schools
+    join {{ ref('int_registry_year') }} as registry_year
+        on registry_year.registry_year = stg_schools.academic_year
 
 ),
 
@@ -41,6 +49,7 @@ final as (
 
     select
         schools.academic_year::integer                          as academic_year,
+        schools.registry_year::integer                          as registry_year,
         schools.school_code::varchar                            as school_code,
         schools.school_name::varchar                            as school_name,
         display.school_display_name::varchar                    as school_display_name,

@@ -5,7 +5,9 @@
 ) }}
 
 -- One row per participant × literacy domain at a school of that year's registry; the
--- others are in rejected_results.
+-- others are in rejected_results. A participant code is unique only within its school
+-- (extracts.md), so the participant is school_code || '/' || participant_code (participant_id),
+-- as for ВПР/РПР in fct_assessment_result.
 
 with literacy as (
 
@@ -29,6 +31,8 @@ final as (
         literacy.school_code::varchar                            as school_code,
         schools.msu_code::varchar                                as msu_code,
         literacy.participant_code::varchar                       as participant_code,
+        (literacy.school_code || '/' || literacy.participant_code)::varchar
+                                                                 as participant_id,
         literacy.grade::integer                                  as grade,
         literacy.domain::varchar                                 as domain,
         literacy.score::double                                   as score,

@@ -5,8 +5,10 @@
 --   short answers  «+-2+…»: one character per task, `+` = the task's full marks from
 --                  reference.ref_gia_task_spec, `-` = 0, a digit = points;
 --   extended       «1(2)0(3)2(2)»: points(max) per task, numbered after the short tasks.
--- Tasks are numbered 1…n in sheet order (short first), as task_no in ref_gia_task_spec.
--- Removed/annulled results have empty strings and therefore no task rows.
+-- Tasks are numbered 1…n in sheet order (short first), as task_no in ref_gia_task_spec; only
+-- tasks of the spec get a row.
+-- Removed/annulled results give no task rows: their answer strings may still hold what was
+-- scanned before the removal, and they count for nothing (extracts.md, `Статус`).
 -- The result's attributes (procedure, subject, grade, school, result of record) come along,
 -- so that core.fct_task_score needs no join back to the fact.
 
@@ -14,6 +16,7 @@ with results as (
 
     select * from {{ ref('int_gia_results') }}
     where reject_reason is null
+      and result_status = 'ok'          -- removed/annulled: the strings count for nothing
 
 ),
 
@@ -102,7 +105,10 @@ scored as (
             when regexp_full_match(cells.raw_value, '\d') then cells.raw_value::integer
         end                                             as points
     from cells
-    left join spec
+    -- only the tasks the year's specification knows: a year × subject without a spec gives no
+    -- task cells (the ingest warns: GX ege/oge.task_spec_in_seed), and a string longer than
+    -- the spec is a finding (assert_gia_task_points_sum_to_primary_score)
+    join spec
         on  spec.procedure = cells.source_procedure
         and spec.academic_year = cells.academic_year
         and spec.source_subject_code = cells.source_subject_code

@@ -1,11 +1,18 @@
 {{ config(materialized='table', schema='intermediate') }}
 
 -- The registry is the only place that links the three school identifier systems. One row per
--- academic_year × school_code (all years: staging keeps every loaded year).
+-- academic_year × school_code for every academic year present in any source: a year without
+-- its own registry is served by the registry of int_registry_year.registry_year.
 
 with schools as (
 
-    select * from {{ ref('stg_schools') }}
+    select
+        registry_year.academic_year,
+        registry_year.registry_year,
+        stg_schools.* exclude (academic_year)
+    from {{ ref('stg_schools') }} as stg_schools
+    join {{ ref('int_registry_year') }} as registry_year
+        on registry_year.registry_year = stg_schools.academic_year
 
 ),
 
@@ -13,6 +20,7 @@ crosswalk as (
 
     select
         academic_year,
+        registry_year,
         school_code,
         msu_code,
         gia_school_code,

@@ -4,7 +4,7 @@
 -- its results, following `successor_code` transitively (A → B → C gives A ↦ C). The
 -- successor link of a school is taken from the latest registry year that names one.
 -- A chain is followed for at most 50 steps (cycles in the registry stop there and are
--- reported by the test on `is_cycle`).
+-- reported by the test on `is_cycle`); a successor that is in no registry is not followed.
 
 with recursive schools as (
 
@@ -20,12 +20,15 @@ nodes as (
 
 edges as (
 
+    -- a successor that is in no registry (the ingest warns: schools.successor_known_in_registry)
+    -- is not followed: results roll up only to a school the registries know
     select
         school_code,
         arg_max(successor_code, academic_year) as successor_code
     from schools
     where status_code = 'reorganised' and successor_code is not null
       and successor_code <> school_code
+      and successor_code in (select school_code from nodes)
     group by school_code
 
 ),

@@ -1,7 +1,7 @@
 {#- Every non-NULL value of the column lies in [min_value, max_value] (either bound optional).
--#}
+    Returns the whole failing rows. -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none) %}
-select {{ column_name }}
+select *
 from {{ model }}
 where {{ column_name }} is not null
   and (
