@@ -135,6 +135,8 @@ def build_models(context, dbt, force_full: bool = False):
         return
     context.log.info(f"Rebuilding {'every slice' if full else f'{len(scope)} slice(s)'}"
                      + (" with --full-refresh" if full else ""))
+    if full:
+        _reload_seeds(context, dbt, settings)
     # `buildable`: a test that also reads a mart runs in the marts step
     args = dbt_cli_args("build", full_refresh=full, indirect_selection="buildable")
     invocation, events, failed_checks = _run_dbt(context, dbt, args, _target(context, settings))
@@ -175,6 +177,20 @@ def build_models(context, dbt, force_full: bool = False):
                         "rest is published): " + "; ".join(
                             f"{s} {y}" for s, y in sorted(held)) + ". "
                         + failures[0].message(), allow_retries=False)
+
+
+def _reload_seeds(context, dbt, settings) -> None:
+    """The project changed: its reference data may have too (a new or corrected seed). Load
+    the seeds before the models, whether or not tonight's run selected the reference step
+    (an operator may materialise the models alone after a deploy)."""
+    context.log.info("The dbt project changed since the last build: reloading the seeds first")
+    invocation = dbt.cli(dbt_cli_args("seed"), target_path=_target(context, settings, "-seed"),
+                         manifest=_manifest_path(), raise_on_error=False)
+    invocation.wait()
+    errors = dbt_failures.errored_models(invocation.get_artifact("run_results.json"))
+    if errors:
+        raise dg.Failure(description="The reference seeds did not load: " + ", ".join(errors)
+                         + "; the models were not rebuilt.", allow_retries=False)
 
 
 def _log_failures(context, checks) -> None:
