@@ -4,9 +4,15 @@
 -- one academic year of the loaded results. Every returned row is a catalogue code without
 -- rows in marts.indicators. LOW_RESULTS_EXIT_PCT compares with the year before, so it can
 -- only exist once two academic years are loaded (a one-year deployment such as tier M).
+-- A code whose catalogue `sources` are not all loaded (a registry file with status loaded)
+-- is not expected: every source is optional (extracts.md).
 select c.indicator_code
 from {{ ref('indicator_catalogue') }} as c
 where exists (select 1 from {{ ref('fct_assessment_result') }})
+  and list_has_all(
+        (select coalesce(list(distinct source), []) from {{ ref('stg_file_registry') }}
+         where status = 'loaded'),
+        string_split(c.sources, ' '))
   and not (
     c.indicator_code = 'LOW_RESULTS_EXIT_PCT'
     and (select count(distinct academic_year) from {{ ref('fct_assessment_result') }}) < 2
