@@ -139,7 +139,8 @@ def _new_persons(rng: np.random.Generator, bodies: np.ndarray, start_id: int, ye
                                                                                 birth_day)]
     surname = np.asarray(_MALE, dtype=object)[rng.integers(0, len(_MALE), n)]
     surname = np.where(sex == "ж", surname + "а", surname)
-    first = np.where(sex == "ж", np.asarray(_FIRST_F, dtype=object)[rng.integers(0, len(_FIRST_F), n)],
+    female = np.asarray(_FIRST_F, dtype=object)[rng.integers(0, len(_FIRST_F), n)]
+    first = np.where(sex == "ж", female,
                      np.asarray(_FIRST_M, dtype=object)[rng.integers(0, len(_FIRST_M), n)])
     patron = np.asarray(_PATRON, dtype=object)[rng.integers(0, len(_PATRON), n)]
     patron = np.where(sex == "ж", patron + "на", patron + "ич")
@@ -195,7 +196,8 @@ def _category_dates(rng, category: np.ndarray, year: int) -> list:
 # --------------------------------------------------------------------------------- staff
 def _appointment_between(rng, lo: dt.date, hi: dt.date) -> dt.date:
     if rng.random() < 0.5:            # most appointments are on the first days of September
-        sept = dt.date(hi.year, 9, 1) if dt.date(hi.year, 9, 1) <= hi else dt.date(hi.year - 1, 9, 1)
+        sept = dt.date(hi.year, 9, 1)
+        sept = sept if sept <= hi else dt.date(hi.year - 1, 9, 1)
         if lo < sept <= hi:
             return sept
     return lo + dt.timedelta(days=int(rng.integers(1, (hi - lo).days + 1)))
@@ -343,8 +345,9 @@ def _second_schools(region, a: pd.DataFrame) -> pd.DataFrame:
 def _persons_by_year(a: pd.DataFrame, persons: pd.DataFrame) -> None:
     """Per-row person attributes of the register year: experience grows by a year a year."""
     p = persons.set_index("person_id")
-    a["experience_years"] = (p.loc[a["person_id"], "experience0"].to_numpy()
-                             + a["academic_year"].to_numpy() - p.loc[a["person_id"], "year0"].to_numpy())
+    rows = p.loc[a["person_id"]]
+    a["experience_years"] = (rows["experience0"].to_numpy() + a["academic_year"].to_numpy()
+                             - rows["year0"].to_numpy())
     a["experience_years"] = a["experience_years"].clip(0, 60)
 
 

@@ -148,8 +148,8 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
     allowed = set(spec.get("task_levels") or ())
     odd_levels = sorted({t["task_level"] or "" for t in tasks} - allowed)
     if odd_levels:
-        warnings.append(f"{name}: task level(s) {odd_levels} in row {header_row - 1} are not one of "
-                        f"{sorted(allowed)}")
+        warnings.append(f"{name}: task level(s) {odd_levels} in row {header_row - 1} are not "
+                        f"one of {sorted(allowed)}")
     total_max = sum(t["max_points"] for t in tasks)
     if total_max != max_primary:
         warnings.append(f"{name}: the task maxima sum to {total_max} but row 2 declares "
@@ -161,8 +161,8 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
                         dtype=bool, count=len(data_rows))
     nonempty_idx = np.flatnonzero(~empty)
     if len(nonempty_idx) == 0:
-        raise ExtractError("header_only", f"{name}: the sheet has its {header_row} header rows but no "
-                           "data rows", hint="export the form again with its results")
+        raise ExtractError("header_only", f"{name}: the sheet has its {header_row} header rows "
+                           "but no data rows", hint="export the form again with its results")
     inner_empty = np.flatnonzero(empty[: nonempty_idx[-1]])
     if len(inner_empty):
         warnings.append(f"{name}: {len(inner_empty)} empty row(s) inside the data were skipped "

@@ -504,7 +504,8 @@ def test_dpo_duplicate_replaces_original_and_unclassified_list(con):
 
 def test_school_heads(con):
     q = "SELECT * FROM marts.school_heads WHERE academic_year = ? AND school_code = ?"
-    lrs = "SELECT results_z, is_low_results FROM marts.low_results_schools WHERE academic_year = ? AND school_code = ?"
+    lrs = ("SELECT results_z, is_low_results FROM marts.low_results_schools "
+           "WHERE academic_year = ? AND school_code = ?")
     a = one(con, q, 2025, A)
     z24, z25 = (con.execute(lrs, [y, A]).fetchall()[0] for y in (2024, 2025))
     # S01 appointed 01.09.2024: academic year 2025, results_z before = 2024's; a new head

@@ -326,8 +326,7 @@ def test_municipality_deficit_shares_match_planted(built, con):
         if t["diagnosed"] >= 5:
             worst = max(worst, abs(value - t["share_pct"]))
             compared += 1
-    print(f"
-municipality deficit shares: {compared} compared, max |Δ| = {worst:.6f} pp "
+    print(f"\nmunicipality deficit shares: {compared} compared, max |Δ| = {worst:.6f} pp "
           f"(planted propensities {min(t['planted_propensity_pct'] for t in planted):.1f}–"
           f"{max(t['planted_propensity_pct'] for t in planted):.1f} %)")
     assert compared >= 40 and worst <= 0.5
@@ -345,8 +344,7 @@ def test_targeted_dpo_counts_exact(built, con):
     wrong = {k: (v, got.get(k)) for k, v in planted.items() if got.get(k) != v}
     extra = {k: v for k, v in got.items() if v and k not in planted}
     total = sum(v for k, v in planted.items() if k[2] == "все")
-    print(f"
-targeted ДПО: {len(planted)} planted counts ({total} persons in `все`), "
+    print(f"\ntargeted ДПО: {len(planted)} planted counts ({total} persons in `все`), "
           f"{len(wrong)} differ, {len(extra)} unplanted")
     assert total > 500 and not wrong and not extra, (list(wrong.items())[:5], extra)
 
