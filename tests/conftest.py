@@ -16,18 +16,37 @@ DEMO_SEED = 20250607
 CACHE_DIR = Path(os.environ.get("RSOKO_TEST_CACHE", REPO_ROOT / "var" / "test-cache"))
 
 
+def generator_digest() -> str:
+    """A digest of what the generated files depend on (the generator's code and the
+    reference seeds): a cached tier made by another version of them is not reused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted([*(REPO_ROOT / "rsoko_pipelines" / "demo").glob("*.py"),
+                        *(REPO_ROOT / "dbt_project" / "seeds" / "reference").glob("*.csv")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def generated_tier(tier: str, seed: int = DEMO_SEED) -> Path:
-    """The generator's output for (tier, seed), generated once and then reused."""
+    """The generator's output for (tier, seed), generated once and then reused while the
+    generator and the seeds stay the same (`.generator` in the folder holds their digest;
+    bench/run.py shares the folder)."""
     from rsoko_pipelines.demo.generate import generate
 
     root = CACHE_DIR / f"tier-{tier}-{seed}"
+    digest = generator_digest()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with open(CACHE_DIR / f".tier-{tier}-{seed}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "manifest.json").exists():
+        stamp = root / ".generator"
+        fresh = (root / "manifest.json").exists() and stamp.exists() \
+            and stamp.read_text(encoding="utf-8").strip() == digest
+        if not fresh:
             tmp = root.with_name(root.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             generate(tier=tier, seed=seed, out=tmp)
+            (tmp / ".generator").write_text(digest + "\n", encoding="utf-8")
             shutil.rmtree(root, ignore_errors=True)
             tmp.rename(root)
     return root

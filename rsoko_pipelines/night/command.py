@@ -44,6 +44,10 @@ EXAMPLE_QUERIES = (
     ("Low-results schools, by municipality (top 5)",
      "SELECT municipality_code, count(*) AS schools FROM marts.low_results_schools "
      "WHERE is_low_results GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 5"),
+    ("ДПО programme names not classified yet (add them to ref_dpo_programmes), latest year",
+     "SELECT count(*) AS unknown_names, coalesce(sum(n_documents), 0) AS documents "
+     "FROM marts.dpo_unclassified_programmes WHERE academic_year = (SELECT "
+     "max(academic_year) FROM marts.dpo_unclassified_programmes)"),
 )
 
 

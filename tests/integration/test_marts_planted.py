@@ -38,7 +38,15 @@ NOT_PARTICIPANT_RATES = {
                         "region_sd_of_school_means"},
     "low_results_schools": {"region_p75_results_z", "social_index"},
     "indicators": {"numerator", "denominator", "target"},
+    "staff_profile": {"teacher_rate"},          # summed position rates (a size, not a rate)
 }
+# directions 6 and 7: the count the small-cell rule applies to, where it is not
+# `participants` (persons: teachers, persons diagnosed); marts without a group of persons
+CELL_COUNT = {"staff_profile": "teachers", "teacher_deficits": "diagnosed",
+              "teacher_deficit_elements": "diagnosed"}
+# school_heads: one row per school (its staff_dpo_3y_pct is staff_profile's, suppressed
+# there); dpo_unclassified_programmes: counts of documents only
+NO_PERSON_GROUPS = {"school_heads", "dpo_unclassified_programmes"}
 
 
 def _settings(root: Path) -> Settings:
@@ -195,15 +203,19 @@ def _marts(con) -> list[str]:
 
 def test_no_rate_or_mean_exposed_for_small_cells(con):
     marts = _marts(con)
-    assert len(marts) == 9, marts
+    assert len(marts) == 14, marts
     min_cell = 5                                # dbt_project.yml: rsoko:min_cell_size
     checked = 0
     for mart in marts:
         cols = dict(con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'marts' "
             "AND table_name = ?", [mart]).fetchall())
-        assert not cols.keys() & {"participant_id", "participant_key", "participant_code"}
-        if "participants" not in cols:
+        assert not cols.keys() & {"participant_id", "participant_key", "participant_code",
+                                  "staff_key"}
+        if mart in NO_PERSON_GROUPS:
+            continue
+        participants = CELL_COUNT.get(mart, "participants")
+        if participants not in cols:
             assert mart == "school_context", mart   # registry context only, no participants
             continue
         rates = [c for c, t in cols.items()
@@ -213,10 +225,10 @@ def test_no_rate_or_mean_exposed_for_small_cells(con):
         small = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {exposed}), "
             f"count(*) FILTER (WHERE NOT is_suppressed) FROM marts.{mart} "
-            f"WHERE participants < {min_cell}").fetchone()
+            f"WHERE {participants} < {min_cell}").fetchone()
         assert small[1:] == (0, 0), (mart, small)
         checked += small[0]
-        big_suppressed = con.execute(f"SELECT count(*) FROM marts.{mart} WHERE participants "
+        big_suppressed = con.execute(f"SELECT count(*) FROM marts.{mart} WHERE {participants} "
                                      f">= {min_cell} AND is_suppressed").fetchone()[0]
         assert big_suppressed == 0, mart
     print(f"\nsmall cells checked: {checked} rows below {min_cell} participants, none exposed")
@@ -286,9 +298,83 @@ def test_every_indicator_has_region_values_each_year(con):
                           AND i.academic_year = y.academic_year AND i.value IS NOT NULL)
         ORDER BY 1, 2""").fetchall()
     first_year = con.execute("SELECT min(academic_year) FROM core.fct_assessment_result").fetchone()[0]
-    # the exit share needs the previous year
-    assert missing == [("LOW_RESULTS_EXIT_PCT", first_year)], missing
+    years = [r[0] for r in con.execute("SELECT DISTINCT academic_year FROM "
+                                       "core.fct_assessment_result ORDER BY 1").fetchall()]
+    # the exit share needs the previous year; HEAD_RESULTS_GAIN_PCT needs a head in post for
+    # 2 years whose appointment's previous year is loaded: 4 years at least (tier S has 3)
+    assert missing == sorted([("LOW_RESULTS_EXIT_PCT", first_year)]
+                             + [("HEAD_RESULTS_GAIN_PCT", y) for y in years]), missing
     for code, year, value in con.execute(
             "SELECT indicator_code, academic_year, value FROM marts.indicators "
             "WHERE level = 'region' ORDER BY 1, 2").fetchall():
-        print(f"{code:32s} {year} {value:10.3f}")
+        print(f"{code:32s} {year} {'-' if value is None else f'{value:10.3f}'}")
+
+
+# ---------------------------------------------------------------------------------------
+# Directions 6 and 7 (issue 17): the planted truths of demo/staff_model.py
+def test_municipality_deficit_shares_match_planted(built, con):
+    """TEACHER_DEFICIT_PCT per municipality (persons once) equals the share the generator
+    wrote (manifest `deficit_shares`: its own count by the contract's rule) within 0.5 pp."""
+    planted = built[1]["deficit_shares"]
+    got = {(r[0], r[1]): r[2:] for r in con.execute(
+        "SELECT academic_year, municipality_code, value, denominator FROM marts.indicators "
+        "WHERE indicator_code = 'TEACHER_DEFICIT_PCT' AND level = 'municipality'").fetchall()}
+    worst, compared = 0.0, 0
+    for t in planted:
+        value, diagnosed = got[(t["academic_year"], t["municipality_code"])]
+        assert diagnosed == t["diagnosed"], t
+        if t["diagnosed"] >= 5:
+            worst = max(worst, abs(value - t["share_pct"]))
+            compared += 1
+    print(f"\nmunicipality deficit shares: {compared} compared, max |Δ| = {worst:.6f} pp "
+          f"(planted propensities {min(t['planted_propensity_pct'] for t in planted):.1f}–"
+          f"{max(t['planted_propensity_pct'] for t in planted):.1f} %)")
+    assert compared >= 40 and worst <= 0.5
+
+
+def test_targeted_dpo_counts_exact(built, con):
+    """teacher_deficits.targeted_dpo at region level equals the generator's count of persons
+    whose deficit in a block was followed within 12 months by a ДПО document addressing it
+    (manifest `targeted_dpo`, per year × diagnostic × block and `все`), exactly."""
+    planted = {(t["academic_year"], t["diagnostic"], t["block"]): t["targeted_dpo"]
+               for t in built[1]["targeted_dpo"]}
+    got = {(r[0], r[1], r[2]): r[3] for r in con.execute(
+        "SELECT academic_year, diagnostic, block, targeted_dpo FROM marts.teacher_deficits "
+        "WHERE level = 'region'").fetchall()}
+    wrong = {k: (v, got.get(k)) for k, v in planted.items() if got.get(k) != v}
+    extra = {k: v for k, v in got.items() if v and k not in planted}
+    total = sum(v for k, v in planted.items() if k[2] == "все")
+    print(f"\ntargeted ДПО: {len(planted)} planted counts ({total} persons in `все`), "
+          f"{len(wrong)} differ, {len(extra)} unplanted")
+    assert total > 500 and not wrong and not extra, (list(wrong.items())[:5], extra)
+
+
+def test_head_turnarounds_detected(built, con):
+    """Heads appointed to low-results schools: those whose school left the low-results set
+    with results_z up are found (recall ≥ 0.9, precision ≥ 0.8); those whose school stayed
+    low-results are not. A head is judged in the last loaded year (the manifest's year): the
+    same head in an earlier year is the same head, not another detection."""
+    manifest = built[1]
+    last = max(manifest["years"])
+    planted = {(t["academic_year"], t["school_code"], t["head_since"])
+               for t in manifest["head_turnarounds"]}
+    stayed = {(t["academic_year"], t["school_code"], t["head_since"])
+              for t in manifest["heads_not_turned_around"]}
+    rows = con.execute(
+        "SELECT academic_year, school_code, head_since FROM marts.school_heads "
+        "WHERE was_low_results_at_appointment AND NOT is_low_results_now "
+        "AND results_z_change > 0").fetchall()
+    predicted = {(y, s, d.isoformat()) for y, s, d in rows if y == last}
+    earlier = sorted((y, s, d.isoformat()) for y, s, d in rows if y != last)
+    recall, precision = report("head turnarounds", predicted, planted)
+    print(f"  the same predicate in earlier years: {earlier}")
+    assert planted and recall >= 0.9 and precision >= 0.8
+    assert not predicted & stayed
+    # a head seen earlier is one of the planted heads (their school turned around sooner)
+    assert {(s, d) for _, s, d in earlier} <= {(s, d) for _, s, d in planted}
+    seen = {(r[0], r[1], r[2].isoformat()) for r in con.execute(
+        "SELECT academic_year, school_code, head_since FROM marts.school_heads "
+        "WHERE was_low_results_at_appointment").fetchall()}
+    print(f"  heads appointed to low-results schools found: {len(seen & (planted | stayed))} "
+          f"of {len(planted | stayed)} planted")
+    assert len(seen & stayed) >= 0.9 * len(stayed)
