@@ -37,6 +37,7 @@ from rsoko_pipelines.settings import Settings
 DBT_RUNS_KEPT = 8
 PROJECT_KEY = "dbt_project"
 REFERENCE_KEY = "reference"
+REFERENCE_PROJECT_KEY = "reference_project"   # the project whose seeds were loaded last
 MODELS_SELECT = "path:models/staging path:models/intermediate path:models/core"
 
 
@@ -121,6 +122,7 @@ def build_models(context, dbt, force_full: bool = False):
     with writer(settings.warehouse_path) as con:
         release.ensure_state(con)
         reference = _build_state(con, REFERENCE_KEY)
+        reference_project = _build_state(con, REFERENCE_PROJECT_KEY)
         if reference and reference != "ok":
             raise dg.Failure(description="The reference data did not load tonight "
                              f"({reference}); the models are not rebuilt on it.",
@@ -135,7 +137,7 @@ def build_models(context, dbt, force_full: bool = False):
         return
     context.log.info(f"Rebuilding {'every slice' if full else f'{len(scope)} slice(s)'}"
                      + (" with --full-refresh" if full else ""))
-    if full:
+    if full and reference_project != fingerprint:
         _reload_seeds(context, dbt, settings)
     # `buildable`: a test that also reads a mart runs in the marts step
     args = dbt_cli_args("build", full_refresh=full, indirect_selection="buildable")
@@ -191,6 +193,10 @@ def _reload_seeds(context, dbt, settings) -> None:
     if errors:
         raise dg.Failure(description="The reference seeds did not load: " + ", ".join(errors)
                          + "; the models were not rebuilt.", allow_retries=False)
+    with writer(settings.warehouse_path) as con:
+        con.execute("INSERT OR REPLACE INTO raw._build_state (key, value, updated_at) "
+                    "VALUES (?, ?, current_timestamp)",
+                    [REFERENCE_PROJECT_KEY, project_fingerprint()])
 
 
 def _log_failures(context, checks) -> None:
@@ -295,6 +301,10 @@ def build_reference(context, dbt):
         problem = ", ".join(errors + [f.message() for f in failures][:3])
         con.execute("INSERT OR REPLACE INTO raw._build_state (key, value, updated_at) "
                     "VALUES (?, ?, current_timestamp)", [REFERENCE_KEY, problem[:500] or "ok"])
+        if not problem:
+            con.execute("INSERT OR REPLACE INTO raw._build_state (key, value, updated_at) "
+                        "VALUES (?, ?, current_timestamp)",
+                        [REFERENCE_PROJECT_KEY, project_fingerprint()])
     checks = _explained(failed_checks, failures)
     if problem:   # before any output: the models are not rebuilt on broken reference data
         _log_failures(context, checks)
