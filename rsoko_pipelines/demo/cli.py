@@ -25,18 +25,26 @@ def generate_cmd(
     sources: Optional[str] = typer.Option(
         None, "--sources", help="Comma-separated subset: schools,ege,oge,vpr,rpr,olympiad,literacy."),
     workers: int = typer.Option(2, "--workers", help="Parallel processes (1 = in this process)."),
+    profile: str = typer.Option("default", "--profile",
+                                help="default, or variant: a second region that differs in "
+                                     "every way the input contract allows."),
 ) -> None:
     """Write a demo region (extracts exactly as real systems deliver them) and its manifest."""
     from rsoko_pipelines.demo.generate import generate
+    from rsoko_pipelines.demo.profiles import PROFILES
     from rsoko_pipelines.demo.region import TIERS
     from rsoko_pipelines.settings import Settings
 
     if tier.upper() not in TIERS:
         raise typer.BadParameter(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}",
                                  param_hint="--tier")
+    if profile.lower() not in PROFILES:
+        raise typer.BadParameter(f"unknown profile {profile!r}; expected one of "
+                                 f"{', '.join(PROFILES)}", param_hint="--profile")
     target = out if out is not None else Settings.from_env().inbox_dir
     try:
-        generate(tier=tier, seed=seed, out=target, sources=sources, workers=workers)
+        generate(tier=tier, seed=seed, out=target, sources=sources, workers=workers,
+                 profile=profile.lower())
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sources") from exc
 

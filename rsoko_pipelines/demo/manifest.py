@@ -58,6 +58,7 @@ class Manifest:
     files: list[FileEntry]
     truths: dict
     generator_version: str = GENERATOR_VERSION
+    profile: str = "default"
 
     def totals(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -76,6 +77,7 @@ class Manifest:
             "seed": self.seed,
             "years": self.years,
             "region_code": self.region_code,
+            "profile": self.profile,
             "totals": self.totals(),
             **self.truths,
             "files": [vars(f) for f in self.files],
@@ -129,7 +131,23 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
     }
 
 
+def not_delivered(region: Region, records: list[FileRecord]) -> dict[str, list[int]]:
+    """Source -> the region's years without a file of it (a profile that skips sources)."""
+    delivered: dict[str, set[int]] = {}
+    for r in records:
+        delivered.setdefault(r.source, set()).add(int(r.academic_year))
+    out = {}
+    for source in sorted(set(region.profile.source_years) | set(delivered)):
+        missing = [y for y in region.years if y not in delivered.get(source, set())]
+        if missing:
+            out[source] = missing
+    return out
+
+
 def build_manifest(region: Region, records: list[FileRecord], entries: list[FileEntry]) -> Manifest:
     entries = sorted(entries, key=lambda e: e.path)
+    truths = planted_truths(region, records)
+    if region.profile.name != "default":
+        truths["not_delivered"] = not_delivered(region, records)
     return Manifest(region.tier, region.seed, list(region.years), region.region_code, entries,
-                    planted_truths(region, records))
+                    truths, profile=region.profile.name)

@@ -224,6 +224,12 @@ def _fmt_decimal(x: np.ndarray, comma: bool) -> pd.Series:
     return s.str.replace(".", ",", regex=False) if comma else s
 
 
+def _fmt_decimals(x: np.ndarray, comma: np.ndarray) -> np.ndarray:
+    """Per row: decimal comma where ``comma`` is true, a point elsewhere."""
+    point = _fmt_decimal(x, False).to_numpy()
+    return np.where(comma, pd.Series(point).str.replace(".", ",", regex=False).to_numpy(), point)
+
+
 def _file_plans(rng: np.random.Generator) -> list[list[tuple[int, int | None]]]:
     """Stage mixes: a list of files, each a list of (stage, half of the school stage)."""
     options = [
@@ -249,6 +255,10 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
         yo = rng.random(n_files) < 0.5
         comma[0], comma[-1] = True, False          # both separators every year
         yo[0], yo[-1] = True, False                # both spellings every year
+        mixed = region.profile.olympiad_single_mixed_file
+        if mixed:                                  # one file, every stage, mixed cells
+            plan = [[(0, None), (1, None), (2, None), (3, None)]]
+            r_mix = region.rng(SOURCE, year, "mixed cells")
         subj_names = sorted(df["subject"].unique())
         half_of_subject = {s: i % 2 for i, s in enumerate(subj_names)}
         half = df["subject"].map(half_of_subject).to_numpy()
@@ -263,6 +273,11 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
                                         kind="stable")
             prize = PRIZE_YO if yo[f_i] else PRIZE_E
             status = np.array([PARTICIPANT, prize, WINNER], dtype=object)[part["status"].to_numpy()]
+            row_comma = np.full(len(part), bool(comma[f_i]))
+            if mixed:
+                row_comma = r_mix.random(len(part)) < 0.5
+                status = np.where((status == PRIZE_YO) & (r_mix.random(len(part)) < 0.5),
+                                  PRIZE_E, status)
             out = pd.DataFrame({
                 "Этап": np.asarray(STAGES, dtype=object)[part["stage"].to_numpy()],
                 "Предмет": part["subject"].to_numpy(),
@@ -270,8 +285,8 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
                 "Идентификатор участника": part["participant_id"].to_numpy(),
                 "Класс обучения": part["grade"].to_numpy(),
                 "Класс участия": part["part_grade"].to_numpy(),
-                "Балл": _fmt_decimal(part["score"].to_numpy(), comma[f_i]).to_numpy(),
-                "Максимальный балл": _fmt_decimal(part["max_score"].to_numpy(), comma[f_i]).to_numpy(),
+                "Балл": _fmt_decimals(part["score"].to_numpy(), row_comma),
+                "Максимальный балл": _fmt_decimals(part["max_score"].to_numpy(), row_comma),
                 "Статус": status,
             })
             stages = sorted({STAGES[s] for s, _ in parts}, key=STAGES.index)
@@ -281,8 +296,9 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
             path = out_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             out.to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\n")
-            quirks = ["decimal_comma" if comma[f_i] else "decimal_point",
-                      "prize_yo" if yo[f_i] else "prize_e"]
+            quirks = (["decimal_comma" if comma[f_i] else "decimal_point",
+                       "prize_yo" if yo[f_i] else "prize_e"] if not mixed
+                      else ["decimal_mixed", "prize_spelling_mixed"])
             if (out["Класс участия"] > out["Класс обучения"]).any():
                 quirks.append("participation_above_grade")
             records.append(FileRecord(source=SOURCE, academic_year=year, path=rel, rows=len(out),

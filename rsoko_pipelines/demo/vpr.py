@@ -416,6 +416,7 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
     journal = np.where(v < p_empty, 0, np.where(v < p_empty + p_nomark, 1, journal)).astype(np.int8)
 
     variant = (1 + (ch["code"][keep] + rng.integers(0, 2, len(schools))[school]) % 2).astype(np.int8)
+    off = _marks_off_boundaries(region, procedure, year, subject, grade, mark, schools, school)
 
     # ФИС ОКО order: municipality, school (already sorted), class, code
     order = np.lexsort((ch["code"][keep], ch["cls"][keep], school))
@@ -424,8 +425,29 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
         "school": school[order], "code": ch["code"][keep][order], "cls": ch["cls"][keep][order],
         "variant": variant[order], "cells": cells[order], "primary": primary[order],
         "mark": mark[order], "journal": journal[order], "mark_true": mark_true[order],
-        "tasks": tasks, "b3": b3,
+        "tasks": tasks, "b3": b3, "off_boundaries": off[order],
+        "codes_per_school": region.profile.vpr_codes_per_school,
     }
+
+
+def _marks_off_boundaries(region, procedure, year, subject, grade, mark, schools, school):
+    """Profiles with ``vpr_marks_off_boundaries`` = k: about k works a year (one in a few
+    forms, honest schools only) get a mark one step off the seed boundaries, in place (a
+    data-quality finding for the pipeline, not a reason to drop the row). Returns the mask."""
+    off = np.zeros(len(mark), dtype=bool)
+    k = region.profile.vpr_marks_off_boundaries
+    if not k or procedure != "VPR" or len(mark) == 0:
+        return off
+    r = region.rng("vpr", year, subject, grade, "marks off boundaries")
+    if r.random() >= k / max(1, len(ref.vpr_forms(procedure, year))):
+        return off
+    honest = ~schools["is_inflating_vpr"].to_numpy(dtype=bool)[school]
+    rows = np.flatnonzero(honest)
+    if len(rows):
+        i = int(r.choice(rows))
+        mark[i] = mark[i] + 1 if mark[i] < 5 else mark[i] - 1
+        off[i] = True
+    return off
 
 
 # ---------------------------------------------------------------------------------------
@@ -441,7 +463,8 @@ def _frame(form: dict, schools: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
         "Муниципалитет": schools["msu_name"].to_numpy()[sch],
         "Логин ОО": schools["fis_login"].to_numpy()[sch],
         "Название ОО": schools["school_name"].to_numpy()[sch],
-        "Код участника": codes.astype(str),
+        "Код участника": (np.char.zfill((codes - _CODE_BASE + 1).astype(str), 5)
+                          if form.get("codes_per_school") else codes.astype(str)),
         "Класс": np.char.add(str(grade), np.asarray(list(CLASS_LETTERS))[cls % len(CLASS_LETTERS)]),
         "Вариант": form["variant"][lo:hi],
     }
@@ -474,6 +497,10 @@ def _quirks(form: dict, lo: int, hi: int) -> set[str]:
         q.add("no_journal_mark")
     if (j == 0).any():
         q.add("empty_journal_mark")
+    if form.get("codes_per_school"):
+        q.add("codes_per_school")
+    if "off_boundaries" in form and form["off_boundaries"][lo:hi].any():
+        q.add("mark_off_boundaries")
     return q
 
 
@@ -492,6 +519,9 @@ def _open_file(out_dir: Path, rel: Path, form: dict, lo: int, hi: int,
         [None] * len(LEAD_COLUMNS) + list(tasks["task_level"]) + [None] * len(TAIL_COLUMNS),
     ]
     quirks = _quirks(form, lo, hi)
+    n_off = int(form["off_boundaries"][lo:hi].sum()) if "off_boundaries" in form else 0
+    if n_off:
+        slice_ = {**slice_, "n_marks_off_boundaries": n_off}
     trailing = int(rng.integers(1, 4)) if rng.random() < 0.25 else 0
     if trailing:
         quirks.add("trailing_empty_rows")
@@ -603,10 +633,14 @@ def plan_layouts(region, procedure: str, year: int) -> dict[tuple[str, int], str
 
     A few forms (the smallest: grade 10–11 for ВПР) go out per school, about a third per
     municipality, the rest region-wide; forms too big for one sheet are forced to
-    'municipality' when written.
+    'municipality' when written. A profile may force one layout for a whole year
+    (``Profile.vpr_layouts``).
     """
     src = PROCEDURES[procedure][0]
     forms = [(s, g) for (_y, s, g) in ref.vpr_forms(procedure, year)]
+    forced = region.profile.vpr_layout(year, region.years)
+    if forced:                     # a profile's year of per-school (or regional) files only
+        return {f: forced for f in forms}
     rng = region.rng(src, year, "layout")
     n_school = 2 if len(forms) > 8 else 1
     senior = [f for f in forms if f[1] >= 10] or forms
