@@ -19,8 +19,10 @@ CACHE_DIR = Path(os.environ.get("RSOKO_TEST_CACHE", REPO_ROOT / "var" / "test-ca
 def generated_tier(tier: str, seed: int = DEMO_SEED) -> Path:
     """The generator's output for (tier, seed), generated once and then reused."""
     from rsoko_pipelines.demo.generate import generate
+    from rsoko_pipelines.demo.manifest import GENERATOR_VERSION
 
-    root = CACHE_DIR / f"tier-{tier}-{seed}"
+    # keyed by the generator version: a cache of an older generator lacks newer truths
+    root = CACHE_DIR / f"tier-{tier}-{seed}-g{GENERATOR_VERSION}"
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with open(CACHE_DIR / f".tier-{tier}-{seed}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

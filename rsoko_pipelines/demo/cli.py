@@ -75,3 +75,27 @@ def hostile_cmd(
     for case in cases:
         table.add_row(case.id, "\n".join(case.paths), case.expect, case.check or "")
     Console().print(table)
+
+
+@demo_app.command("evaluate")
+def evaluate_cmd(
+    database: Path = typer.Option(..., "--db", exists=True, dir_okay=False,
+                                  help="A database with schema marts: the warehouse or a "
+                                       "published version (published/<version>/rsoko.duckdb)."),
+    manifest: Path = typer.Option(..., "--manifest", exists=True, dir_okay=False,
+                                  help="The manifest.json of the generated region."),
+    min_recall: float = typer.Option(0.9, "--min-recall"),
+    min_precision: float = typer.Option(0.8, "--min-precision"),
+) -> None:
+    """Recall and precision of every planted truth; exit 1 if one is below the bar or a
+    planted inflating school is резильентная."""
+    from rsoko_pipelines.demo.evaluate import evaluate, report
+
+    figures, extra = evaluate(database, manifest)
+    typer.echo(report(figures, extra))
+    failed = [f.name for f in figures.values()
+              if f.planted and ((f.recall or 0) < min_recall or (f.precision or 0) < min_precision)]
+    if failed or extra["inflating_resilient"]:
+        typer.echo(f"below the bar: {', '.join(failed) or '-'}; inflating resilient: "
+                   f"{sorted(extra['inflating_resilient'])}")
+        raise typer.Exit(1)

@@ -256,7 +256,10 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
         f"resilient, {len(t['vpr_inflating_schools'])} ВПР-inflating school-years; "
         f"{len(t['reorganised_schools'])} reorganised, {len(t['liquidated_schools'])} liquidated "
         f"rows; ГИА re-takes {t['gia_retakes']}, removed {t['gia_removed']}, "
-        f"annulled {t['gia_annulled']}")
+        f"annulled {t['gia_annulled']}; leaked answers {len(t.get('vpr_leaked_answers', []))}, "
+        f"ВПР not confirmed {len(t.get('vpr_not_confirmed_schools', []))}, inflating look-alikes "
+        f"{len(t.get('vpr_inflating_lookalikes', []))}, generous olympiad stages "
+        f"{len(t.get('olympiad_generous_schools', []))} school-years")
     console.print(f"peak RSS: main {peak_self:,.0f} MB, largest worker {max(peak_child, peak_unit):,.0f} MB")
     manifest.stats = stats  # type: ignore[attr-defined]  # run figures, not written to disk
     return manifest

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rsoko_pipelines import reference as ref
+from rsoko_pipelines.demo.planted import NOT_CONFIRMED_OGE_SHIFT
 from rsoko_pipelines.demo.records import FileRecord
 from rsoko_pipelines.demo.region import Region
 
@@ -194,6 +195,15 @@ def _sigmoid(x):
 def _lookup(table: dict, code: str):
     """A subject's entry; a ГВЭ-9 elective (53–68) takes its ОГЭ subject's (code − 50)."""
     return table[code] if code in table else table[f"{int(code) - 50:02d}"]
+
+
+def _not_confirmed_shift(schools: pd.DataFrame, exam: "Exam") -> np.ndarray:
+    """Per school: NOT_CONFIRMED_OGE_SHIFT in the ОГЭ (not ГВЭ) of the subject whose ВПР the
+    school inflates (demo/planted.py), else 0."""
+    if exam.exam_kind != "OGE" or "vpr_not_confirmed_subject" not in schools:
+        return np.zeros(len(schools))
+    hit = (schools["vpr_not_confirmed_subject"] == exam.subject_code).to_numpy(dtype=bool)
+    return np.where(hit, NOT_CONFIRMED_OGE_SHIFT, 0.0)
 
 
 @dataclass(frozen=True)
@@ -469,6 +479,9 @@ def _subject_results(region: Region, cohort: Cohort, exam: Exam, who: np.ndarray
     diffs = np.where(exam.is_short, rd.normal(-0.6, 0.9, len(exam.maxes)),
                      rd.normal(0.5, 0.8, len(exam.maxes)))
     o, c = _calibrate(exam, theta, diffs, *targets)
+    # issue 21 (demo/planted.py): a school whose ВПР in this subject its ОГЭ does not confirm
+    # is weaker in it (after the calibration, so nobody else's results move)
+    theta = theta + _not_confirmed_shift(cohort.schools, exam)[cohort.school_i[who]]
 
     def draw(th: np.ndarray) -> np.ndarray:
         p = _sigmoid(o + c * th[:, None] - diffs[None, :])

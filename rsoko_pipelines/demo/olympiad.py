@@ -39,6 +39,16 @@ _MIN_GRADE = {"math": 4, "rus": 4, "phys": 7, "chem": 8}
 _MIN_GRADE_BY_NAME = {"Право": 9, "Астрономия": 10, "Экономика": 7}
 _MAX_SCORES = (100.0, 50.0, 60.0, 70.0, 80.0, 40.0, 30.0, 45.5, 72.5, 100.5)
 _REGIONAL_GRADES = (9, 10, 11)
+# the school stage awards participants with at least this share of the maximum score, and
+# at most this share of a school's participants in a subject (regional regulations of ВсОШ:
+# «не менее 50 % баллов», «не более 45 % участников»)
+SCHOOL_STAGE_PRIZE_MIN = 0.5
+SCHOOL_STAGE_QUOTA = 0.45
+# a generous school stage (demo/planted.py): scores inflated by this (ability units), most
+# participants awarded, no quota
+GENEROUS_SCORE_SHIFT = 1.5
+GENEROUS_AWARD_SHARE = 0.8
+GENEROUS_PRIZE_MIN = 0.3
 
 
 def _subjects() -> pd.DataFrame:
@@ -94,6 +104,22 @@ def _status(rank, size, pct, win_min, prize_share, prize_min) -> np.ndarray:
     prize = ~winner & (rank < np.maximum(1, np.floor(size * prize_share))) & (pct >= prize_min)
     # the winner's place goes to a prize-winner if the best result is below the winner bar
     return np.where(winner, 2, np.where(prize, 1, 0)).astype(np.int8)
+
+
+def _school_stage_awards(status: np.ndarray, school_subject: np.ndarray, score: np.ndarray,
+                         pct: np.ndarray, generous: np.ndarray, rng) -> np.ndarray:
+    """Winners and prize-winners of the school stage, as regional regulations of ВсОШ set
+    them: a participant with at least SCHOOL_STAGE_PRIZE_MIN of the maximum is awarded, at
+    most SCHOOL_STAGE_QUOTA of the school's participants in the subject (the best scores
+    first); the winner of a class keeps its status. So the share awarded follows the
+    students' level. A generous school ignores both: the best GENEROUS_AWARD_SHARE of its
+    participants with at least GENEROUS_PRIZE_MIN are awarded."""
+    rank, size = _rank_desc(school_subject, score, rng)
+    cap = np.maximum(1, np.floor(size * SCHOOL_STAGE_QUOTA))
+    awarded = (rank < cap) & (pct >= SCHOOL_STAGE_PRIZE_MIN)
+    out = np.where(awarded, np.maximum(status, 1), 0).astype(np.int8)
+    lavish = generous & (rank < np.floor(size * GENEROUS_AWARD_SHARE)) & (pct >= GENEROUS_PRIZE_MIN)
+    return np.where(generous, np.where(lavish, np.maximum(status, 1), 0), out).astype(np.int8)
 
 
 def _group_key(*cols: np.ndarray) -> np.ndarray:
@@ -157,13 +183,17 @@ def simulate_olympiad(region, year: int) -> pd.DataFrame:
         score = np.round(np.minimum(pct, 1.0) * mx / step) * step
         return score, mx, score / mx
 
-    # school stage
+    # school stage; a generous school (demo/planted.py) reports inflated scores
     z0 = ability[stud] + rng.normal(0.0, 0.75, len(stud))
     all_pos = np.arange(len(stud))
-    s0, m0, pct0 = emit(0, all_pos, z0)
+    generous = (schools["is_olympiad_generous"].to_numpy(dtype=bool)[st_school[stud]]
+                if "is_olympiad_generous" in schools else np.zeros(len(stud), dtype=bool))
+    s0, m0, pct0 = emit(0, all_pos, z0 + np.where(generous, GENEROUS_SCORE_SHIFT, 0.0))
     grp0 = _group_key(st_school[stud], p_subj, part_grade[p_idx])
     rank0, size0 = _rank_desc(grp0, s0, rng)
     stat0 = _status(rank0, size0, pct0, 0.75, 0.25, 0.45)
+    stat0 = _school_stage_awards(stat0, _group_key(st_school[stud], p_subj), s0, pct0, generous,
+                                 region.rng(SOURCE, year, "school stage quota"))
     out.append((0, all_pos, s0, m0, stat0))
 
     # municipal stage: the best of each municipality × subject × class of participation

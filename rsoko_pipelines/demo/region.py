@@ -561,5 +561,8 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
         from rsoko_pipelines.demo.variant_registry import vary_registry
 
         schools = vary_registry(schools, profile, rng("variant registry"), region_code)
+    from rsoko_pipelines.demo.planted import plant_methodology_truths   # issue 21
+
+    schools = plant_methodology_truths(schools, lambda year: rng("methodology truths", year))
     return Region(tier=tier, seed=int(seed), years=years, region_code=region_code,
                   municipalities=municipalities, schools=schools, profile=profile)

@@ -38,6 +38,9 @@ The model:
   needed get one more point (b → b+1, still «3»). Without this, small schools hit the
   marker by Poisson noise in ≈ 3–5 % of forms, which, with ~15 forms a school, would make
   the demo's planted truth ambiguous (see the report of the objectivity check in tests).
+* Issue 21 (``demo/vpr_planted.py``): leaked answers in one form of a school, a subject
+  whose high ВПР the school's ОГЭ does not confirm, and honest schools kept clear of a
+  chance task inversion (points moved from П/В to Б tasks within a work).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import pandas as pd
 
 from rsoko_pipelines import reference as ref
 from rsoko_pipelines.demo.records import FileRecord
+from rsoko_pipelines.demo.vpr_planted import boost_to_z, guard_task_inversion, leak_answers
 from rsoko_pipelines.demo.xlsx import MAX_ROWS, Sheet, XlsxStreamWriter, render_rows
 
 PROCEDURES = {"VPR": ("vpr", "ВПР"), "RPR": ("rpr", "РПР")}
@@ -80,7 +84,9 @@ JOURNAL_GIVEN_MARK = np.array([
     [0.002, 0.13, 0.70, 0.168],
     [0.0, 0.02, 0.22, 0.76],
 ])
-_BOUNDARY_RATIO = 3.0                        # marts.md marker_boundary threshold
+# the marts' marker thresholds (reference data): the generator keeps honest schools clear
+_BOUNDARY_RATIO = ref.methodology_threshold("vpr_boundary_peak_ratio_min")
+_MARKER_MIN_WORKS = int(ref.methodology_threshold("vpr_markers_min_participants"))
 # planted inflation: the true ability of an inflating school is this much lower than its
 # registry effect (weak schools inflate), helped works get this ability boost, and this
 # share of failing works is corrected to exactly the lowest score for «3»
@@ -370,22 +376,44 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
         pull = failing & (rng.random(len(rows)) < INFLATION_PULL_SHARE)
         if pull.any():
             _add_points(pts_out, rows[pull], b3 - primary_true[rows[pull]], maxes, ease, assessed)
+    # issue 21 (demo/vpr_planted.py): leaked answers in one form; a subject whose high ВПР
+    # the school's ОГЭ does not confirm (journal marks stay honest: around the true mark)
+    leak_school, nc_school = _issue21_schools(schools, procedure, subject, grade)
+    if leak_school.any() or nc_school.any():
+        pts_out = pts_out.copy() if pts_out is pts else pts_out
+        r_planted = region.rng(src, year, subject, grade, "planted")
+        leak_answers(pts_out, np.flatnonzero(leak_school[school]), levels, maxes, assessed,
+                     r_planted)
+        for s in np.flatnonzero(nc_school):
+            rows_s = np.flatnonzero(school == s)
+
+            def draw(boost: float, rows_s=rows_s) -> np.ndarray:
+                p = _draw_points(theta[rows_s] + boost, d_point, task_start, a, c, u[rows_s])
+                p[~assessed[rows_s]] = 0
+                return p
+            boost_to_z(pts_out, rows_s, int(s), school, draw)
+    planted_school = infl_school | leak_school | nc_school
     primary = pts_out.sum(axis=1, dtype=np.int64)
 
     # honest schools: no chance peak at the boundary b3
     nb, n1, n2 = _boundary_counts(school, primary, b3, len(schools))
     m = (n1 + n2) / 2.0
-    peak = ((nb + 1) / (m + 1) >= _BOUNDARY_RATIO) & ~infl_school
+    peak = ((nb + 1) / (m + 1) >= _BOUNDARY_RATIO) & ~planted_school
     if peak.any():
-        move = np.floor(nb - 3 * m - 2).astype(np.int64) + 1
+        move = np.floor(nb - _BOUNDARY_RATIO * (m + 1) + 1).astype(np.int64) + 1
         at_b = np.flatnonzero((primary == b3) & peak[school])
         sel = at_b[_group_rank(school[at_b], rng)[0] < move[school[at_b]]]
         _add_points(pts_out, sel, np.ones(len(sel), dtype=np.int64), maxes, ease, assessed)
         before = primary[sel]
         primary = pts_out.sum(axis=1, dtype=np.int64)
         primary_true[sel] += primary[sel] - before   # honest rows: true score = written score
+    # honest schools: no chance inversion of the task levels (primary scores unchanged)
+    if procedure == "VPR":
+        guard_task_inversion(pts_out, assessed, school, ~planted_school, levels, maxes,
+                             _MARKER_MIN_WORKS, region.rng(src, year, subject, grade, "inversion"))
     mark = _marks(procedure, year, subject, grade, primary)
-    mark_true = np.where(inflated, _marks(procedure, year, subject, grade, primary_true), mark)
+    mark_true = np.where(inflated | nc_school[school],
+                         _marks(procedure, year, subject, grade, primary_true), mark)
 
     # X for not attempted (0 points, assessed), spelling chosen by the school
     p_x = _sigmoid(-1.1 - 0.7 * theta[:, None] + np.array([LEVEL_X_SHIFT[lv] for lv in levels])[None, :])
@@ -428,6 +456,18 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
         "tasks": tasks, "b3": b3, "off_boundaries": off[order],
         "codes_per_school": region.profile.vpr_codes_per_school,
     }
+
+
+def _issue21_schools(schools: pd.DataFrame, procedure: str, subject: str,
+                     grade: int) -> tuple[np.ndarray, np.ndarray]:
+    """(leaked answers in this form, ВПР of this subject not confirmed by the ОГЭ) per school
+    (demo/planted.py); ВПР only."""
+    none = np.zeros(len(schools), dtype=bool)
+    if procedure != "VPR" or "vpr_leaked_form" not in schools:
+        return none, none.copy()
+    leak = (schools["vpr_leaked_form"] == f"{subject}:{grade}").to_numpy(dtype=bool)
+    nc = (schools["vpr_not_confirmed_subject"] == subject).to_numpy(dtype=bool)
+    return leak, nc
 
 
 def _marks_off_boundaries(region, procedure, year, subject, grade, mark, schools, school):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 MARTS = ("assessment_results", "indicators", "literacy_results", "low_results_schools",
          "olympiad_coverage", "school_context", "task_mastery", "vpr_objectivity",
-         "vpr_objectivity_schools")
+         "vpr_objectivity_schools", "olympiad_objectivity", "olympiad_objectivity_schools")
 PUBLISHED = "published/marts"
 JOBS = {"reference_data", "nightly_load", "publish_marts"}
 SCHEDULE = {"name": "nightly_schedule", "cronSchedule": "0 2 * * *",

@@ -27,6 +27,7 @@ from tests.integration import _broken_files as bf
 from tests.integration import _nightly as n
 from tests.integration.test_ingest_personal_data import (
     _JSON_ESCAPE, _TOKEN, _find, _personal_values, _sqlite_cells)
+from rsoko_pipelines.reference import min_cell_size
 from tests.integration.test_marts_planted import NOT_PARTICIPANT_RATES
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.slow
 YEAR = 2025
 BROKEN = ("name_in_code_column", "score_out_of_range", "duplicate_participant",
           "footer_in_middle")
-MIN_CELL = 5        # dbt_project/dbt_project.yml: rsoko:min_cell_size
+MIN_CELL = min_cell_size()      # dbt_project/dbt_project.yml: rsoko:min_cell_size
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +250,7 @@ def _small_cells(con, relation) -> tuple[int, list]:
     """The rule of test_marts_planted.py: below MIN_CELL participants, no rate or mean of
     the row's participants and `is_suppressed`; at or above it, not suppressed."""
     marts = sorted(relation)
-    assert len(marts) == 9, marts
+    assert len(marts) == 11, marts
     checked, problems = 0, []
     for mart in marts:
         source = relation[mart]
