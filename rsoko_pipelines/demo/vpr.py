@@ -17,7 +17,8 @@ The model:
 * In grades where the seeds list more than two subjects beside русский/математика/
   окружающий мир, every class writes two of them (drawn per class, as ФИС ОКО assigns).
 * Tasks: each point of a task is earned with probability σ(a·(θ − d) + c); d by level
-  (Б < П < В) plus noise, so some Б tasks fall below the 57 % deficit line region-wide.
+  (Б < П < В) plus noise, so some Б tasks fall below the deficit line region-wide
+  (``task_deficit_pct_basic`` of ``ref_methodology_thresholds``).
   (a, c) are calibrated per form so that the region's share of marks «2» and «5» hits
   plausible targets under the seed boundaries. A task with 0 points is sometimes ``X``
   (not attempted; the school types Latin ``X`` or Cyrillic ``Х``), rarely ``-`` (not
