@@ -199,3 +199,24 @@ def literacy_level(domain: str, score: float) -> str:
     if sel.empty:
         raise KeyError(f"no literacy level for {domain!r} score {score}")
     return str(sel.iloc[0]["level"])
+
+
+def methodology_threshold(code: str) -> float:
+    """A methodological threshold of the marts (seed ``ref_methodology_thresholds``), the
+    same value the dbt macro ``methodology_threshold`` compiles into the SQL."""
+    df = load("ref_methodology_thresholds")
+    row = df[df["threshold_code"] == code]
+    if len(row) != 1:
+        raise KeyError(f"methodology threshold {code!r} is not in ref_methodology_thresholds")
+    return float(row["value"].iloc[0])
+
+
+@lru_cache(maxsize=None)
+def min_cell_size() -> int:
+    """The dbt var ``rsoko:min_cell_size`` (marts.md «Small cells»), from dbt_project.yml."""
+    import yaml
+
+    from rsoko_pipelines.settings import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["rsoko:min_cell_size"])

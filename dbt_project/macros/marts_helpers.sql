@@ -2,7 +2,8 @@
   Helpers shared by every mart (models/marts).
 
   Small-cell suppression (marts.md «Small cells»): where a group has fewer participants than
-  the dbt var `rsoko:min_cell_size` (default 5), every rate and mean of the row is NULL and
+  the dbt var `rsoko:min_cell_size` (set in dbt_project.yml, the one place it is written),
+  every rate and mean of the row is NULL and
   `is_suppressed` is true; counts stay.
     marts_min_cell_size()            the var as an int (validated)
     marts_suppress(n, expr)          expr, or NULL when n < min_cell_size (or n is NULL)
@@ -18,7 +19,7 @@
 -#}
 
 {% macro marts_min_cell_size() -%}
-    {%- set n = var('rsoko:min_cell_size', 5) | string | trim -%}
+    {%- set n = var('rsoko:min_cell_size') | string | trim -%}
     {%- if not n.isdigit() or n | int < 1 -%}
         {{ exceptions.raise_compiler_error("var rsoko:min_cell_size must be a positive integer, got: " ~ n) }}
     {%- endif -%}

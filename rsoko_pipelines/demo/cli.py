@@ -26,18 +26,26 @@ def generate_cmd(
         None, "--sources", help="Comma-separated subset: schools,ege,oge,vpr,rpr,olympiad,"
                                 "literacy,staff,dpo,deficits,nokuod."),
     workers: int = typer.Option(2, "--workers", help="Parallel processes (1 = in this process)."),
+    profile: str = typer.Option("default", "--profile",
+                                help="default, or variant: a second region that differs in "
+                                     "every way the input contract allows."),
 ) -> None:
     """Write a demo region (extracts exactly as real systems deliver them) and its manifest."""
     from rsoko_pipelines.demo.generate import generate
+    from rsoko_pipelines.demo.profiles import PROFILES
     from rsoko_pipelines.demo.region import TIERS
     from rsoko_pipelines.settings import Settings
 
     if tier.upper() not in TIERS:
         raise typer.BadParameter(f"unknown tier {tier!r}; expected one of {', '.join(TIERS)}",
                                  param_hint="--tier")
+    if profile.lower() not in PROFILES:
+        raise typer.BadParameter(f"unknown profile {profile!r}; expected one of "
+                                 f"{', '.join(PROFILES)}", param_hint="--profile")
     target = out if out is not None else Settings.from_env().inbox_dir
     try:
-        generate(tier=tier, seed=seed, out=target, sources=sources, workers=workers)
+        generate(tier=tier, seed=seed, out=target, sources=sources, workers=workers,
+                 profile=profile.lower())
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sources") from exc
 
@@ -68,3 +76,27 @@ def hostile_cmd(
     for case in cases:
         table.add_row(case.id, "\n".join(case.paths), case.expect, case.check or "")
     Console().print(table)
+
+
+@demo_app.command("evaluate")
+def evaluate_cmd(
+    database: Path = typer.Option(..., "--db", exists=True, dir_okay=False,
+                                  help="A database with schema marts: the warehouse or a "
+                                       "published version (published/<version>/rsoko.duckdb)."),
+    manifest: Path = typer.Option(..., "--manifest", exists=True, dir_okay=False,
+                                  help="The manifest.json of the generated region."),
+    min_recall: float = typer.Option(0.9, "--min-recall"),
+    min_precision: float = typer.Option(0.8, "--min-precision"),
+) -> None:
+    """Recall and precision of every planted truth; exit 1 if one is below the bar or a
+    planted inflating school is резильентная."""
+    from rsoko_pipelines.demo.evaluate import evaluate, report
+
+    figures, extra = evaluate(database, manifest)
+    typer.echo(report(figures, extra))
+    failed = [f.name for f in figures.values()
+              if f.planted and ((f.recall or 0) < min_recall or (f.precision or 0) < min_precision)]
+    if failed or extra["inflating_resilient"]:
+        typer.echo(f"below the bar: {', '.join(failed) or '-'}; inflating resilient: "
+                   f"{sorted(extra['inflating_resilient'])}")
+        raise typer.Exit(1)

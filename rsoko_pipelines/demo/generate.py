@@ -21,7 +21,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rsoko_pipelines.demo.file_names import deliver_twice, rename_freely
 from rsoko_pipelines.demo.manifest import FileEntry, Manifest, build_manifest
+from rsoko_pipelines.demo.profiles import get_profile
 from rsoko_pipelines.demo.records import FileRecord
 from rsoko_pipelines.demo.region import Region, build_region
 
@@ -76,10 +78,10 @@ class SourceStats:
 _REGIONS: dict[tuple, Region] = {}
 
 
-def _region(tier: str, seed: int, n_schools: int | None) -> Region:
-    key = (tier, seed, n_schools)
+def _region(tier: str, seed: int, n_schools: int | None, profile: str = "default") -> Region:
+    key = (tier, seed, n_schools, profile)
     if key not in _REGIONS:
-        _REGIONS[key] = build_region(tier, seed, n_schools=n_schools)
+        _REGIONS[key] = build_region(tier, seed, n_schools=n_schools, profile=profile)
     return _REGIONS[key]
 
 
@@ -109,10 +111,10 @@ def _per_year(source: str) -> bool:
 
 
 def run_unit(tier: str, seed: int, n_schools: int | None, source: str,
-             years: list[int] | None, out: str) -> UnitResult:
+             years: list[int] | None, out: str, profile: str = "default") -> UnitResult:
     """Generate one unit (in whatever process this runs) and checksum its files."""
     started = time.perf_counter()
-    region = _region(tier, seed, n_schools)
+    region = _region(tier, seed, n_schools, profile)
     fn = _function(source)
     kwargs = dict(_SOURCES[source][2])
     params = inspect.signature(fn).parameters
@@ -122,16 +124,27 @@ def run_unit(tier: str, seed: int, n_schools: int | None, source: str,
         kwargs["workers"] = 1
     out_dir = Path(out)
     records = list(fn(region, out_dir, **kwargs))
+    if region.profile.free_file_names:
+        records = rename_freely(records, out_dir, region.rng("file names", source, *(years or [])))
+    if (region.profile.duplicate_delivery and source == "olympiad" and records
+            and records[-1].academic_year == region.years[-1]):
+        records.append(deliver_twice(records[-1], out_dir))
     entries = [FileEntry.from_record(r, out_dir) for r in records]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return UnitResult(source, years, records, entries, time.perf_counter() - started, rss)
 
 
+def _delivered_years(region: Region, source: str) -> list[int]:
+    """The years in which the region's profile delivers ``source``."""
+    return [y for y in region.years if region.profile.delivers(source, y, region.years)]
+
+
 def _units(region: Region, sources: list[str]) -> list[tuple[str, list[int] | None]]:
     units: list[tuple[str, list[int] | None]] = []
     for source in sources:
-        if _per_year(source) and len(region.years) > 1:
-            units.extend((source, [y]) for y in region.years)
+        years = _delivered_years(region, source)
+        if _per_year(source) and (len(region.years) > 1 or years != region.years):
+            units.extend((source, [y]) for y in years)
         else:
             units.append((source, None))
     return sorted(units, key=lambda u: -_COST.get(u[0], 1))
@@ -150,12 +163,14 @@ def _parse_sources(sources) -> list[str]:
 
 def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/inbox"),
              sources=None, workers: int = 2, n_schools: int | None = None,
-             quiet: bool = False) -> Manifest:
+             quiet: bool = False, profile: str = "default") -> Manifest:
     """Generate the demo region into ``out`` and write ``out/manifest.json``.
 
     ``sources``: a list or comma-separated string (default: all). Sources whose generator
     module is not available are skipped with a warning. ``workers`` ≤ 1 runs everything in
-    this process. ``n_schools`` shrinks the tier (tests).
+    this process. ``n_schools`` shrinks the tier (tests). ``profile``: ``default`` or
+    ``variant`` (a second region that differs in every way the contract allows, see
+    ``demo/profiles.py``); a source the profile never delivers is skipped.
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -166,12 +181,15 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
     out_dir = Path(out).expanduser().resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     tier = tier.upper()
-    region = _region(tier, seed, n_schools)
+    profile = get_profile(profile).name
+    region = _region(tier, seed, n_schools, profile)
     wanted = _parse_sources(sources)
     stats: dict[str, SourceStats] = {s: SourceStats() for s in wanted}
     runnable = []
     for source in wanted:
         reason = _available(source)
+        if not reason and not _delivered_years(region, source):
+            reason = f"not delivered in the {profile} profile"
         if reason:
             stats[source].skipped = reason
             log.warning("demo source %s skipped: %s", source, reason)
@@ -180,8 +198,8 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
             runnable.append(source)
     units = _units(region, runnable)
     n_sch = int((region.schools["academic_year"] == region.years[-1]).sum())
-    console.print(f"[bold]Demo region[/bold] tier {tier}, seed {seed}, {n_sch} schools, "
-                  f"years {region.years} → {out_dir}")
+    console.print(f"[bold]Demo region[/bold] tier {tier}, seed {seed}, profile {profile}, "
+                  f"{n_sch} schools, years {region.years} → {out_dir}")
 
     results: list[UnitResult] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -195,7 +213,7 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
                                    f"{sum(r.rows for r in res.records):,} rows, {res.seconds:.1f} s")
             progress.advance(task)
 
-        args = [(tier, seed, n_schools, s, y, str(out_dir)) for s, y in units]
+        args = [(tier, seed, n_schools, s, y, str(out_dir), profile) for s, y in units]
         if workers <= 1 or len(units) <= 1:
             for a in args:
                 done(run_unit(*a))
@@ -247,7 +265,10 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
         f"resilient, {len(t['vpr_inflating_schools'])} ВПР-inflating school-years; "
         f"{len(t['reorganised_schools'])} reorganised, {len(t['liquidated_schools'])} liquidated "
         f"rows; ГИА re-takes {t['gia_retakes']}, removed {t['gia_removed']}, "
-        f"annulled {t['gia_annulled']}")
+        f"annulled {t['gia_annulled']}; leaked answers {len(t.get('vpr_leaked_answers', []))}, "
+        f"ВПР not confirmed {len(t.get('vpr_not_confirmed_schools', []))}, inflating look-alikes "
+        f"{len(t.get('vpr_inflating_lookalikes', []))}, generous olympiad stages "
+        f"{len(t.get('olympiad_generous_schools', []))} school-years")
     console.print(f"peak RSS: main {peak_self:,.0f} MB, largest worker {max(peak_child, peak_unit):,.0f} MB")
     manifest.stats = stats  # type: ignore[attr-defined]  # run figures, not written to disk
     return manifest

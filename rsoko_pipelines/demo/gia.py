@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rsoko_pipelines import reference as ref
+from rsoko_pipelines.demo.planted import NOT_CONFIRMED_OGE_SHIFT
 from rsoko_pipelines.demo.records import FileRecord
 from rsoko_pipelines.demo.region import Region
 
@@ -189,6 +190,20 @@ def _ncdf(x: np.ndarray) -> np.ndarray:
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _lookup(table: dict, code: str):
+    """A subject's entry; a ГВЭ-9 elective (53–68) takes its ОГЭ subject's (code − 50)."""
+    return table[code] if code in table else table[f"{int(code) - 50:02d}"]
+
+
+def _not_confirmed_shift(schools: pd.DataFrame, exam: "Exam") -> np.ndarray:
+    """Per school: NOT_CONFIRMED_OGE_SHIFT in the ОГЭ (not ГВЭ) of the subject whose ВПР the
+    school inflates (demo/planted.py), else 0."""
+    if exam.exam_kind != "OGE" or "vpr_not_confirmed_subject" not in schools:
+        return np.zeros(len(schools))
+    hit = (schools["vpr_not_confirmed_subject"] == exam.subject_code).to_numpy(dtype=bool)
+    return np.where(hit, NOT_CONFIRMED_OGE_SHIFT, 0.0)
 
 
 @dataclass(frozen=True)
@@ -425,6 +440,15 @@ def _choices(cohort: Cohort, region: Region, year: int, procedure: str) -> dict[
         electives = OGE_ELECTIVES
         k = np.full(len(sit), 2)
         eligible = sit
+    if procedure == "OGE" and region.profile.gve_electives and len(gve):
+        # some ГВЭ-9 participants also sit one elective as ГВЭ (codes 53–68)
+        r_gve = region.rng("gia", procedure, year, "gve electives")
+        takers = gve[r_gve.random(len(gve)) < 0.35]
+        picks = r_gve.choice(list(electives), len(takers),
+                             p=np.array([v[0] for v in electives.values()])
+                             / sum(v[0] for v in electives.values()))
+        for code in sorted(set(picks.tolist())):
+            out[f"{int(code) + 50:02d}"] = np.sort(takers[picks == code])
     codes = list(electives)
     w = np.log(np.array([electives[c][0] for c in codes]))
     tilt = np.array([electives[c][1] for c in codes])
@@ -445,8 +469,8 @@ def _subject_results(region: Region, cohort: Cohort, exam: Exam, who: np.ndarray
     """One row per result (first attempts and re-takes) with points per task."""
     year, code = exam.year, exam.code
     rng = region.rng("gia", exam.procedure, year, code)
-    targets = (EGE_TARGETS if exam.procedure == "EGE" else OGE_TARGETS)[code]
-    calendar = (EGE_CALENDAR if exam.procedure == "EGE" else OGE_CALENDAR)[code]
+    targets = _lookup(EGE_TARGETS if exam.procedure == "EGE" else OGE_TARGETS, code)
+    calendar = _lookup(EGE_CALENDAR if exam.procedure == "EGE" else OGE_CALENDAR, code)
     n = len(who)
     effect = cohort.schools["school_effect"].to_numpy()[cohort.school_i[who]]
     theta = effect + 0.8 * cohort.z[who] + 0.6 * rng.normal(0, 1, n)
@@ -455,6 +479,9 @@ def _subject_results(region: Region, cohort: Cohort, exam: Exam, who: np.ndarray
     diffs = np.where(exam.is_short, rd.normal(-0.6, 0.9, len(exam.maxes)),
                      rd.normal(0.5, 0.8, len(exam.maxes)))
     o, c = _calibrate(exam, theta, diffs, *targets)
+    # issue 21 (demo/planted.py): a school whose ВПР in this subject its ОГЭ does not confirm
+    # is weaker in it (after the calibration, so nobody else's results move)
+    theta = theta + _not_confirmed_shift(cohort.schools, exam)[cohort.school_i[who]]
 
     def draw(th: np.ndarray) -> np.ndarray:
         p = _sigmoid(o + c * th[:, None] - diffs[None, :])
@@ -473,6 +500,15 @@ def _subject_results(region: Region, cohort: Cohort, exam: Exam, who: np.ndarray
     first = pd.DataFrame({"student": who, "date": day, "status": status, "attempt": 1,
                           "primary": primary, "reserve_day": on_reserve})
     frames = [(first, points)]
+    if region.profile.gia_resit_after_annulment:
+        # an annulled result (a technical failure, not a violation) is sat again on the
+        # reserve day; the later sitting is the result of record
+        again = (status == "Аннулирован") & ~on_reserve
+        if again.any():
+            pts_r = draw(theta[again])
+            frames.append((pd.DataFrame({
+                "student": who[again], "date": _fmt_date(year, reserve), "status": "",
+                "attempt": 2, "primary": pts_r.sum(1), "reserve_day": True}), pts_r))
     if retake is not None:
         failed = exam.fail_of_primary[primary] & ~removed
         again = failed & (rng.random(n) < P_RETAKE)
@@ -541,8 +577,9 @@ def _files_for_subject(region: Region, cohort: Cohort, exam: Exam, res: pd.DataF
         out[removed] = ""
         return out
 
-    short[removed] = ""
-    ext[removed] = ""
+    if not region.profile.gia_answers_on_removed:
+        short[removed] = ""
+        ext[removed] = ""
     ppe = np.where(reserve_day | (attempt == 2), sch["reserve_ppe"].to_numpy()[si],
                    sch["ppe_code"].to_numpy()[si]).astype(object)
     header = ["№", "Код МСУ", "Код ОО", "Класс", "Код ППЭ", "Аудитория", "Фамилия", "Имя",
@@ -559,8 +596,15 @@ def _files_for_subject(region: Region, cohort: Cohort, exam: Exam, res: pd.DataF
         header.append("Статус")
         tail_cols.append(status)
     # the fixed part of each line after "№;...;Аудитория;"
+    series = cohort.series[st]
+    share = region.profile.gia_spaced_series_share
+    if share:
+        spaced = region.rng("gia", exam.procedure, exam.year, exam.code, "series").random(len(st))
+        series = np.where((spaced < share) | (attempt == 2),
+                          pd.Series(series).str[:2].to_numpy() + " " + pd.Series(series).str[2:].to_numpy(),
+                          series).astype(object)
     person = _join([cohort.surname[st], cohort.name[st], cohort.patronymic[st],
-                    cohort.series[st], cohort.number[st], *tail_cols])
+                    series, cohort.number[st], *tail_cols])
     lead = _join([sch["msu_code"].to_numpy()[si].astype(object),
                   sch["gia_code"].to_numpy()[si].astype(object), cohort.klass[st], ppe])
     width = len(header)

@@ -92,6 +92,8 @@ def simulate_literacy(region, year: int) -> pd.DataFrame:
     codes = rng.permutation(np.arange(100_000, 100_000 + n) if n < 900_000 else
                             np.arange(1_000_000, 1_000_000 + n))
     participant = np.char.add("ФГ", codes.astype(str)).astype(object)
+    if region.profile.literacy_codes_per_school:
+        participant = _codes_within_school(st_school, region.rng(SOURCE, year, "codes"))
     df = pd.DataFrame({
         "Код ОО": schools["school_code"].to_numpy()[st_school[stud]],
         "Код участника": participant[stud],
@@ -102,6 +104,13 @@ def simulate_literacy(region, year: int) -> pd.DataFrame:
     })
     return df.sort_values(["Код ОО", "Класс", "Код участника", "Направление"],
                           kind="stable").reset_index(drop=True)
+
+
+def _codes_within_school(st_school: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """'001', '002'… numbered within each school in random order: unique within the
+    school and year only (extracts.md), so the same code occurs in every school."""
+    ranks = pd.Series(rng.random(len(st_school))).groupby(st_school).rank(method="first")
+    return np.char.zfill(ranks.to_numpy(dtype=np.int64).astype(str), 3).astype(object)
 
 
 def generate_literacy(region, out_dir: Path, years=None) -> list[FileRecord]:

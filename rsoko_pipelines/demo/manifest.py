@@ -16,7 +16,7 @@ from pathlib import Path
 from rsoko_pipelines.demo.records import FileRecord
 from rsoko_pipelines.demo.region import LIQUIDATED, REORGANISED, Region
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 MANIFEST_NAME = "manifest.json"
 
 
@@ -58,6 +58,7 @@ class Manifest:
     files: list[FileEntry]
     truths: dict
     generator_version: str = GENERATOR_VERSION
+    profile: str = "default"
 
     def totals(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -76,6 +77,7 @@ class Manifest:
             "seed": self.seed,
             "years": self.years,
             "region_code": self.region_code,
+            "profile": self.profile,
             "totals": self.totals(),
             **self.truths,
             "files": [vars(f) for f in self.files],
@@ -114,6 +116,7 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
 
     return {
         **staff_truths(region, records),
+        **methodology_truths(s, records),
         "vpr_inflating_schools": pairs(s["is_inflating_vpr"].to_numpy()),
         "low_results_schools": pairs(s["is_low_results"].to_numpy()),
         "resilient_schools": pairs(s["is_resilient"].to_numpy()),
@@ -146,9 +149,55 @@ def staff_truths(region: Region, records: list[FileRecord]) -> dict:
     truths = {k: v for k, v in build_staff_model(region).truths.items() if k != "propensity"}
     truths["nokuod_never_assessed"] = never_assessed(region) if "nokuod" in sources else []
     return json.loads(json.dumps(truths, default=float))   # numpy scalars → plain numbers
+def not_delivered(region: Region, records: list[FileRecord]) -> dict[str, list[int]]:
+    """Source -> the region's years without a file of it (a profile that skips sources)."""
+    delivered: dict[str, set[int]] = {}
+    for r in records:
+        delivered.setdefault(r.source, set()).add(int(r.academic_year))
+    out = {}
+    for source in sorted(set(region.profile.source_years) | set(delivered)):
+        missing = [y for y in region.years if y not in delivered.get(source, set())]
+        if missing:
+            out[source] = missing
+    return out
+
+
+def methodology_truths(s, records: list[FileRecord]) -> dict:
+    """The truths of issue 21 (demo/planted.py), in the years whose files carry them: ВПР
+    (and, for the not-confirmed schools, ОГЭ) or the olympiad delivered that year."""
+    years = {src: {int(r.academic_year) for r in records if r.source == src}
+             for src in ("vpr", "oge", "olympiad")}
+    s = s[s["status"] == "действующая"] if "status" in s else s
+
+    def rows(mask, extra: dict, need: tuple[str, ...]) -> list[dict]:
+        sel = s[mask & s["academic_year"].isin(set.intersection(*(years[n] for n in need)))]
+        out = []
+        for r in sel.itertuples(index=False):
+            item = {"academic_year": int(r.academic_year), "school_code": str(r.school_code)}
+            item.update({k: f(r) for k, f in extra.items()})
+            out.append(item)
+        return out
+
+    if "vpr_leaked_form" not in s:
+        return {}
+    return {
+        "vpr_leaked_answers": rows(
+            s["vpr_leaked_form"].notna(),
+            {"subject_code": lambda r: r.vpr_leaked_form.split(":")[0],
+             "grade": lambda r: int(r.vpr_leaked_form.split(":")[1])}, ("vpr",)),
+        "vpr_not_confirmed_schools": rows(
+            s["vpr_not_confirmed_subject"].notna(),
+            {"subject_code": lambda r: r.vpr_not_confirmed_subject}, ("vpr", "oge")),
+        "vpr_inflating_lookalikes": rows(s["is_inflating_lookalike"].astype(bool), {}, ("vpr",)),
+        "olympiad_generous_schools": rows(s["is_olympiad_generous"].astype(bool), {},
+                                          ("olympiad",)),
+    }
 
 
 def build_manifest(region: Region, records: list[FileRecord], entries: list[FileEntry]) -> Manifest:
     entries = sorted(entries, key=lambda e: e.path)
+    truths = planted_truths(region, records)
+    if region.profile.name != "default":
+        truths["not_delivered"] = not_delivered(region, records)
     return Manifest(region.tier, region.seed, list(region.years), region.region_code, entries,
-                    planted_truths(region, records))
+                    truths, profile=region.profile.name)

@@ -39,6 +39,16 @@ _MIN_GRADE = {"math": 4, "rus": 4, "phys": 7, "chem": 8}
 _MIN_GRADE_BY_NAME = {"Право": 9, "Астрономия": 10, "Экономика": 7}
 _MAX_SCORES = (100.0, 50.0, 60.0, 70.0, 80.0, 40.0, 30.0, 45.5, 72.5, 100.5)
 _REGIONAL_GRADES = (9, 10, 11)
+# the school stage awards participants with at least this share of the maximum score, and
+# at most this share of a school's participants in a subject (regional regulations of ВсОШ:
+# «не менее 50 % баллов», «не более 45 % участников»)
+SCHOOL_STAGE_PRIZE_MIN = 0.5
+SCHOOL_STAGE_QUOTA = 0.45
+# a generous school stage (demo/planted.py): scores inflated by this (ability units), most
+# participants awarded, no quota
+GENEROUS_SCORE_SHIFT = 1.5
+GENEROUS_AWARD_SHARE = 0.8
+GENEROUS_PRIZE_MIN = 0.3
 
 
 def _subjects() -> pd.DataFrame:
@@ -94,6 +104,22 @@ def _status(rank, size, pct, win_min, prize_share, prize_min) -> np.ndarray:
     prize = ~winner & (rank < np.maximum(1, np.floor(size * prize_share))) & (pct >= prize_min)
     # the winner's place goes to a prize-winner if the best result is below the winner bar
     return np.where(winner, 2, np.where(prize, 1, 0)).astype(np.int8)
+
+
+def _school_stage_awards(status: np.ndarray, school_subject: np.ndarray, score: np.ndarray,
+                         pct: np.ndarray, generous: np.ndarray, rng) -> np.ndarray:
+    """Winners and prize-winners of the school stage, as regional regulations of ВсОШ set
+    them: a participant with at least SCHOOL_STAGE_PRIZE_MIN of the maximum is awarded, at
+    most SCHOOL_STAGE_QUOTA of the school's participants in the subject (the best scores
+    first); the winner of a class keeps its status. So the share awarded follows the
+    students' level. A generous school ignores both: the best GENEROUS_AWARD_SHARE of its
+    participants with at least GENEROUS_PRIZE_MIN are awarded."""
+    rank, size = _rank_desc(school_subject, score, rng)
+    cap = np.maximum(1, np.floor(size * SCHOOL_STAGE_QUOTA))
+    awarded = (rank < cap) & (pct >= SCHOOL_STAGE_PRIZE_MIN)
+    out = np.where(awarded, np.maximum(status, 1), 0).astype(np.int8)
+    lavish = generous & (rank < np.floor(size * GENEROUS_AWARD_SHARE)) & (pct >= GENEROUS_PRIZE_MIN)
+    return np.where(generous, np.where(lavish, np.maximum(status, 1), 0), out).astype(np.int8)
 
 
 def _group_key(*cols: np.ndarray) -> np.ndarray:
@@ -157,13 +183,17 @@ def simulate_olympiad(region, year: int) -> pd.DataFrame:
         score = np.round(np.minimum(pct, 1.0) * mx / step) * step
         return score, mx, score / mx
 
-    # school stage
+    # school stage; a generous school (demo/planted.py) reports inflated scores
     z0 = ability[stud] + rng.normal(0.0, 0.75, len(stud))
     all_pos = np.arange(len(stud))
-    s0, m0, pct0 = emit(0, all_pos, z0)
+    generous = (schools["is_olympiad_generous"].to_numpy(dtype=bool)[st_school[stud]]
+                if "is_olympiad_generous" in schools else np.zeros(len(stud), dtype=bool))
+    s0, m0, pct0 = emit(0, all_pos, z0 + np.where(generous, GENEROUS_SCORE_SHIFT, 0.0))
     grp0 = _group_key(st_school[stud], p_subj, part_grade[p_idx])
     rank0, size0 = _rank_desc(grp0, s0, rng)
     stat0 = _status(rank0, size0, pct0, 0.75, 0.25, 0.45)
+    stat0 = _school_stage_awards(stat0, _group_key(st_school[stud], p_subj), s0, pct0, generous,
+                                 region.rng(SOURCE, year, "school stage quota"))
     out.append((0, all_pos, s0, m0, stat0))
 
     # municipal stage: the best of each municipality × subject × class of participation
@@ -224,6 +254,12 @@ def _fmt_decimal(x: np.ndarray, comma: bool) -> pd.Series:
     return s.str.replace(".", ",", regex=False) if comma else s
 
 
+def _fmt_decimals(x: np.ndarray, comma: np.ndarray) -> np.ndarray:
+    """Per row: decimal comma where ``comma`` is true, a point elsewhere."""
+    point = _fmt_decimal(x, False).to_numpy()
+    return np.where(comma, pd.Series(point).str.replace(".", ",", regex=False).to_numpy(), point)
+
+
 def _file_plans(rng: np.random.Generator) -> list[list[tuple[int, int | None]]]:
     """Stage mixes: a list of files, each a list of (stage, half of the school stage)."""
     options = [
@@ -249,6 +285,10 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
         yo = rng.random(n_files) < 0.5
         comma[0], comma[-1] = True, False          # both separators every year
         yo[0], yo[-1] = True, False                # both spellings every year
+        mixed = region.profile.olympiad_single_mixed_file
+        if mixed:                                  # one file, every stage, mixed cells
+            plan = [[(0, None), (1, None), (2, None), (3, None)]]
+            r_mix = region.rng(SOURCE, year, "mixed cells")
         subj_names = sorted(df["subject"].unique())
         half_of_subject = {s: i % 2 for i, s in enumerate(subj_names)}
         half = df["subject"].map(half_of_subject).to_numpy()
@@ -263,6 +303,11 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
                                         kind="stable")
             prize = PRIZE_YO if yo[f_i] else PRIZE_E
             status = np.array([PARTICIPANT, prize, WINNER], dtype=object)[part["status"].to_numpy()]
+            row_comma = np.full(len(part), bool(comma[f_i]))
+            if mixed:
+                row_comma = r_mix.random(len(part)) < 0.5
+                status = np.where((status == PRIZE_YO) & (r_mix.random(len(part)) < 0.5),
+                                  PRIZE_E, status)
             out = pd.DataFrame({
                 "Этап": np.asarray(STAGES, dtype=object)[part["stage"].to_numpy()],
                 "Предмет": part["subject"].to_numpy(),
@@ -270,8 +315,8 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
                 "Идентификатор участника": part["participant_id"].to_numpy(),
                 "Класс обучения": part["grade"].to_numpy(),
                 "Класс участия": part["part_grade"].to_numpy(),
-                "Балл": _fmt_decimal(part["score"].to_numpy(), comma[f_i]).to_numpy(),
-                "Максимальный балл": _fmt_decimal(part["max_score"].to_numpy(), comma[f_i]).to_numpy(),
+                "Балл": _fmt_decimals(part["score"].to_numpy(), row_comma),
+                "Максимальный балл": _fmt_decimals(part["max_score"].to_numpy(), row_comma),
                 "Статус": status,
             })
             stages = sorted({STAGES[s] for s, _ in parts}, key=STAGES.index)
@@ -281,8 +326,9 @@ def generate_olympiad(region, out_dir: Path, years=None) -> list[FileRecord]:
             path = out_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             out.to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\n")
-            quirks = ["decimal_comma" if comma[f_i] else "decimal_point",
-                      "prize_yo" if yo[f_i] else "prize_e"]
+            quirks = (["decimal_comma" if comma[f_i] else "decimal_point",
+                       "prize_yo" if yo[f_i] else "prize_e"] if not mixed
+                      else ["decimal_mixed", "prize_spelling_mixed"])
             if (out["Класс участия"] > out["Класс обучения"]).any():
                 quirks.append("participation_above_grade")
             records.append(FileRecord(source=SOURCE, academic_year=year, path=rel, rows=len(out),

@@ -26,6 +26,10 @@ With more than one year, a few schools per year are reorganised into another sch
 same МСУ (status ``реорганизована``, ``successor_code`` set; the successor takes over their
 students from that year on) and a couple are liquidated. Those rows stay in the registry
 with their status; only ``status == 'действующая'`` schools have participants.
+
+A generator *profile* (``demo/profiles.py``) may change the region's code, years and
+identifiers; the ``variant`` profile also draws its own random streams, so it is another
+region, not the default one renamed. The default profile gives the original region.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-REGION_CODE = "07"
+from rsoko_pipelines.demo.profiles import DEFAULT, Profile, get_profile
+
+REGION_CODE = DEFAULT.region_code
 
 ACTIVE = "действующая"
 REORGANISED = "реорганизована"
@@ -83,6 +89,11 @@ def _stream(seed: int, names: tuple) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(words))
 
 
+def _profiled(profile: Profile, names: tuple) -> tuple:
+    """Stream names of a profile: the default profile keeps the original streams."""
+    return tuple(names) if profile.name == DEFAULT.name else (profile.name,) + tuple(names)
+
+
 @dataclass
 class Region:
     tier: str
@@ -91,11 +102,12 @@ class Region:
     region_code: str
     municipalities: pd.DataFrame
     schools: pd.DataFrame
+    profile: Profile = DEFAULT
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def rng(self, *names) -> np.random.Generator:
         """An independent deterministic random stream for ``names`` (e.g. 'vpr', 2025)."""
-        return _stream(self.seed, names)
+        return _stream(self.seed, _profiled(self.profile, names))
 
     def schools_in(self, year: int, active_only: bool = True) -> pd.DataFrame:
         """The registry rows of one academic year (only active schools by default)."""
@@ -134,6 +146,16 @@ _VILLAGES = (
     "Калиновка", "Вишнёвое", "Садовое", "Ягодное", "Кедровка", "Липовка", "Подгорное",
     "Высокое", "Новосёлово", "Старосёлово", "Черёмушки", "Хлебное", "Полевое", "Ясная Поляна",
 )
+
+
+def _msu_codes_three_digits(n: int, rng: np.random.Generator) -> list[str]:
+    """Exactly three digits, several of them with a leading zero ('004', '017', '230')."""
+    if n > 999:
+        raise ValueError("at most 999 municipalities fit 3-digit codes")
+    n_low = min(n, max(2, n // 3))                         # '001'..'099'
+    low = rng.choice(np.arange(1, 100), min(n_low, 99), replace=False)
+    high = rng.choice(np.arange(100, 1000), n - len(low), replace=False)
+    return [f"{c:03d}" for c in sorted(np.concatenate([low, high]).tolist())]
 
 
 def _msu_codes(n: int) -> list[str]:
@@ -218,23 +240,27 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # build
 # ---------------------------------------------------------------------------------------
-def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = None) -> Region:
+def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = None,
+                 profile: str | Profile | None = None) -> Region:
     """Build the demo region for ``tier`` (XS, S, M, F), deterministically from ``seed``.
 
     ``n_schools`` overrides the tier's school count (municipalities and students scale
-    with it); tests use it to get a small region with the tier's years.
+    with it); tests use it to get a small region with the tier's years. ``profile``:
+    ``default`` (the original region) or ``variant`` (see ``demo/profiles.py``).
     """
     tier = tier.upper()
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r}; expected one of {sorted(TIERS)}")
+    profile = get_profile(profile)
+    region_code = profile.region_code
     spec = TIERS[tier]
     n = spec.n_schools if n_schools is None else int(n_schools)
     n_msu = spec.n_msu if n_schools is None else max(3, round(spec.n_msu * n / spec.n_schools))
     total_students = spec.total_students * n / spec.n_schools
-    years = list(spec.years)
+    years = list(profile.years_for(tier, spec.years))
 
     def rng(*names) -> np.random.Generator:
-        return _stream(seed, ("region", tier, n) + names)
+        return _stream(seed, _profiled(profile, ("region", tier, n) + names))
 
     # --- municipalities -------------------------------------------------------------
     r = rng("msu")
@@ -243,7 +269,8 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
     msu_kind[:n_capital] = "capital"
     n_okrug = max(1, round(0.15 * n_msu))
     msu_kind[n_capital:n_capital + n_okrug] = "okrug"
-    msu_codes = _msu_codes(n_msu)
+    msu_codes = (_msu_codes_three_digits(n_msu, rng("msu codes")) if profile.three_digit_msu_codes
+                 else _msu_codes(n_msu))
     msu_names = _msu_names(n_msu, msu_kind, r)
     weight = r.lognormal(0.0, 0.45, n_msu) * np.select(
         [msu_kind == "capital", msu_kind == "okrug"], [8.0, 2.2], 1.0)
@@ -339,13 +366,13 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
     r = rng("codes")
     if n <= 9_999 and tier != "F":
         nums = np.sort(r.choice(np.arange(1, 10_000), n, replace=False))
-        school_code = np.char.add(REGION_CODE, np.char.zfill(nums.astype(str), 4))
+        school_code = np.char.add(region_code, np.char.zfill(nums.astype(str), 4))
         login_nums = r.choice(np.arange(1, 10_000), n, replace=False)
         same = login_nums == nums
         while same.any():
             login_nums[same] = r.choice(np.arange(1, 10_000), int(same.sum()))
             same = (login_nums == nums) | (pd.Series(login_nums).duplicated().to_numpy())
-        login_digits = np.char.add(REGION_CODE, np.char.zfill(login_nums.astype(str), 4))
+        login_digits = np.char.add(region_code, np.char.zfill(login_nums.astype(str), 4))
     else:
         nums = np.sort(r.choice(1_000_000, n, replace=False))
         school_code = np.char.zfill(nums.astype(str), 6)
@@ -367,6 +394,8 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
     max_group = int(np.bincount(msu_idx[has_gia], minlength=n_msu).max()) if has_gia.any() else 1
     step = max(1, min(40, 9_998 // max(max_group, 1)))
     gia_num = 1 + rank * step + r.integers(0, step, n)
+    if profile.gia_codes_per_msu:            # 0001, 0002… in every МСУ
+        gia_num = 1 + rank
     gia_code = np.char.zfill(gia_num.astype(str), 4).astype(object)
     gia_code[~has_gia] = None
 
@@ -528,5 +557,12 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
     for col in ("gia_code", "fis_login", "successor_code"):
         schools[col] = schools[col].astype(object)
         schools.loc[schools[col].isna(), col] = None
-    return Region(tier=tier, seed=int(seed), years=years, region_code=REGION_CODE,
-                  municipalities=municipalities, schools=schools)
+    if profile.merge_into_new_school or profile.drop_closed_schools:
+        from rsoko_pipelines.demo.variant_registry import vary_registry
+
+        schools = vary_registry(schools, profile, rng("variant registry"), region_code)
+    from rsoko_pipelines.demo.planted import plant_methodology_truths   # issue 21
+
+    schools = plant_methodology_truths(schools, lambda year: rng("methodology truths", year))
+    return Region(tier=tier, seed=int(seed), years=years, region_code=region_code,
+                  municipalities=municipalities, schools=schools, profile=profile)

@@ -17,7 +17,8 @@ The model:
 * In grades where the seeds list more than two subjects beside русский/математика/
   окружающий мир, every class writes two of them (drawn per class, as ФИС ОКО assigns).
 * Tasks: each point of a task is earned with probability σ(a·(θ − d) + c); d by level
-  (Б < П < В) plus noise, so some Б tasks fall below the 57 % deficit line region-wide.
+  (Б < П < В) plus noise, so some Б tasks fall below the deficit line region-wide
+  (``task_deficit_pct_basic`` of ``ref_methodology_thresholds``).
   (a, c) are calibrated per form so that the region's share of marks «2» and «5» hits
   plausible targets under the seed boundaries. A task with 0 points is sometimes ``X``
   (not attempted; the school types Latin ``X`` or Cyrillic ``Х``), rarely ``-`` (not
@@ -38,6 +39,9 @@ The model:
   needed get one more point (b → b+1, still «3»). Without this, small schools hit the
   marker by Poisson noise in ≈ 3–5 % of forms, which, with ~15 forms a school, would make
   the demo's planted truth ambiguous (see the report of the objectivity check in tests).
+* Issue 21 (``demo/vpr_planted.py``): leaked answers in one form of a school, a subject
+  whose high ВПР the school's ОГЭ does not confirm, and honest schools kept clear of a
+  chance task inversion (points moved from П/В to Б tasks within a work).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ import pandas as pd
 
 from rsoko_pipelines import reference as ref
 from rsoko_pipelines.demo.records import FileRecord
+from rsoko_pipelines.demo.vpr_planted import boost_to_z, guard_task_inversion, leak_answers
 from rsoko_pipelines.demo.xlsx import MAX_ROWS, Sheet, XlsxStreamWriter, render_rows
 
 PROCEDURES = {"VPR": ("vpr", "ВПР"), "RPR": ("rpr", "РПР")}
@@ -80,7 +85,9 @@ JOURNAL_GIVEN_MARK = np.array([
     [0.002, 0.13, 0.70, 0.168],
     [0.0, 0.02, 0.22, 0.76],
 ])
-_BOUNDARY_RATIO = 3.0                        # marts.md marker_boundary threshold
+# the marts' marker thresholds (reference data): the generator keeps honest schools clear
+_BOUNDARY_RATIO = ref.methodology_threshold("vpr_boundary_peak_ratio_min")
+_MARKER_MIN_WORKS = int(ref.methodology_threshold("vpr_markers_min_participants"))
 # planted inflation: the true ability of an inflating school is this much lower than its
 # registry effect (weak schools inflate), helped works get this ability boost, and this
 # share of failing works is corrected to exactly the lowest score for «3»
@@ -370,22 +377,44 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
         pull = failing & (rng.random(len(rows)) < INFLATION_PULL_SHARE)
         if pull.any():
             _add_points(pts_out, rows[pull], b3 - primary_true[rows[pull]], maxes, ease, assessed)
+    # issue 21 (demo/vpr_planted.py): leaked answers in one form; a subject whose high ВПР
+    # the school's ОГЭ does not confirm (journal marks stay honest: around the true mark)
+    leak_school, nc_school = _issue21_schools(schools, procedure, subject, grade)
+    if leak_school.any() or nc_school.any():
+        pts_out = pts_out.copy() if pts_out is pts else pts_out
+        r_planted = region.rng(src, year, subject, grade, "planted")
+        leak_answers(pts_out, np.flatnonzero(leak_school[school]), levels, maxes, assessed,
+                     r_planted)
+        for s in np.flatnonzero(nc_school):
+            rows_s = np.flatnonzero(school == s)
+
+            def draw(boost: float, rows_s=rows_s) -> np.ndarray:
+                p = _draw_points(theta[rows_s] + boost, d_point, task_start, a, c, u[rows_s])
+                p[~assessed[rows_s]] = 0
+                return p
+            boost_to_z(pts_out, rows_s, int(s), school, draw)
+    planted_school = infl_school | leak_school | nc_school
     primary = pts_out.sum(axis=1, dtype=np.int64)
 
     # honest schools: no chance peak at the boundary b3
     nb, n1, n2 = _boundary_counts(school, primary, b3, len(schools))
     m = (n1 + n2) / 2.0
-    peak = ((nb + 1) / (m + 1) >= _BOUNDARY_RATIO) & ~infl_school
+    peak = ((nb + 1) / (m + 1) >= _BOUNDARY_RATIO) & ~planted_school
     if peak.any():
-        move = np.floor(nb - 3 * m - 2).astype(np.int64) + 1
+        move = np.floor(nb - _BOUNDARY_RATIO * (m + 1) + 1).astype(np.int64) + 1
         at_b = np.flatnonzero((primary == b3) & peak[school])
         sel = at_b[_group_rank(school[at_b], rng)[0] < move[school[at_b]]]
         _add_points(pts_out, sel, np.ones(len(sel), dtype=np.int64), maxes, ease, assessed)
         before = primary[sel]
         primary = pts_out.sum(axis=1, dtype=np.int64)
         primary_true[sel] += primary[sel] - before   # honest rows: true score = written score
+    # honest schools: no chance inversion of the task levels (primary scores unchanged)
+    if procedure == "VPR":
+        guard_task_inversion(pts_out, assessed, school, ~planted_school, levels, maxes,
+                             _MARKER_MIN_WORKS, region.rng(src, year, subject, grade, "inversion"))
     mark = _marks(procedure, year, subject, grade, primary)
-    mark_true = np.where(inflated, _marks(procedure, year, subject, grade, primary_true), mark)
+    mark_true = np.where(inflated | nc_school[school],
+                         _marks(procedure, year, subject, grade, primary_true), mark)
 
     # X for not attempted (0 points, assessed), spelling chosen by the school
     p_x = _sigmoid(-1.1 - 0.7 * theta[:, None] + np.array([LEVEL_X_SHIFT[lv] for lv in levels])[None, :])
@@ -416,6 +445,7 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
     journal = np.where(v < p_empty, 0, np.where(v < p_empty + p_nomark, 1, journal)).astype(np.int8)
 
     variant = (1 + (ch["code"][keep] + rng.integers(0, 2, len(schools))[school]) % 2).astype(np.int8)
+    off = _marks_off_boundaries(region, procedure, year, subject, grade, mark, schools, school)
 
     # ФИС ОКО order: municipality, school (already sorted), class, code
     order = np.lexsort((ch["code"][keep], ch["cls"][keep], school))
@@ -424,8 +454,41 @@ def simulate_form(region, procedure: str, year: int, subject: str, grade: int,
         "school": school[order], "code": ch["code"][keep][order], "cls": ch["cls"][keep][order],
         "variant": variant[order], "cells": cells[order], "primary": primary[order],
         "mark": mark[order], "journal": journal[order], "mark_true": mark_true[order],
-        "tasks": tasks, "b3": b3,
+        "tasks": tasks, "b3": b3, "off_boundaries": off[order],
+        "codes_per_school": region.profile.vpr_codes_per_school,
     }
+
+
+def _issue21_schools(schools: pd.DataFrame, procedure: str, subject: str,
+                     grade: int) -> tuple[np.ndarray, np.ndarray]:
+    """(leaked answers in this form, ВПР of this subject not confirmed by the ОГЭ) per school
+    (demo/planted.py); ВПР only."""
+    none = np.zeros(len(schools), dtype=bool)
+    if procedure != "VPR" or "vpr_leaked_form" not in schools:
+        return none, none.copy()
+    leak = (schools["vpr_leaked_form"] == f"{subject}:{grade}").to_numpy(dtype=bool)
+    nc = (schools["vpr_not_confirmed_subject"] == subject).to_numpy(dtype=bool)
+    return leak, nc
+
+
+def _marks_off_boundaries(region, procedure, year, subject, grade, mark, schools, school):
+    """Profiles with ``vpr_marks_off_boundaries`` = k: about k works a year (one in a few
+    forms, honest schools only) get a mark one step off the seed boundaries, in place (a
+    data-quality finding for the pipeline, not a reason to drop the row). Returns the mask."""
+    off = np.zeros(len(mark), dtype=bool)
+    k = region.profile.vpr_marks_off_boundaries
+    if not k or procedure != "VPR" or len(mark) == 0:
+        return off
+    r = region.rng("vpr", year, subject, grade, "marks off boundaries")
+    if r.random() >= k / max(1, len(ref.vpr_forms(procedure, year))):
+        return off
+    honest = ~schools["is_inflating_vpr"].to_numpy(dtype=bool)[school]
+    rows = np.flatnonzero(honest)
+    if len(rows):
+        i = int(r.choice(rows))
+        mark[i] = mark[i] + 1 if mark[i] < 5 else mark[i] - 1
+        off[i] = True
+    return off
 
 
 # ---------------------------------------------------------------------------------------
@@ -441,7 +504,8 @@ def _frame(form: dict, schools: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
         "Муниципалитет": schools["msu_name"].to_numpy()[sch],
         "Логин ОО": schools["fis_login"].to_numpy()[sch],
         "Название ОО": schools["school_name"].to_numpy()[sch],
-        "Код участника": codes.astype(str),
+        "Код участника": (np.char.zfill((codes - _CODE_BASE + 1).astype(str), 5)
+                          if form.get("codes_per_school") else codes.astype(str)),
         "Класс": np.char.add(str(grade), np.asarray(list(CLASS_LETTERS))[cls % len(CLASS_LETTERS)]),
         "Вариант": form["variant"][lo:hi],
     }
@@ -474,6 +538,10 @@ def _quirks(form: dict, lo: int, hi: int) -> set[str]:
         q.add("no_journal_mark")
     if (j == 0).any():
         q.add("empty_journal_mark")
+    if form.get("codes_per_school"):
+        q.add("codes_per_school")
+    if "off_boundaries" in form and form["off_boundaries"][lo:hi].any():
+        q.add("mark_off_boundaries")
     return q
 
 
@@ -492,6 +560,9 @@ def _open_file(out_dir: Path, rel: Path, form: dict, lo: int, hi: int,
         [None] * len(LEAD_COLUMNS) + list(tasks["task_level"]) + [None] * len(TAIL_COLUMNS),
     ]
     quirks = _quirks(form, lo, hi)
+    n_off = int(form["off_boundaries"][lo:hi].sum()) if "off_boundaries" in form else 0
+    if n_off:
+        slice_ = {**slice_, "n_marks_off_boundaries": n_off}
     trailing = int(rng.integers(1, 4)) if rng.random() < 0.25 else 0
     if trailing:
         quirks.add("trailing_empty_rows")
@@ -603,10 +674,14 @@ def plan_layouts(region, procedure: str, year: int) -> dict[tuple[str, int], str
 
     A few forms (the smallest: grade 10–11 for ВПР) go out per school, about a third per
     municipality, the rest region-wide; forms too big for one sheet are forced to
-    'municipality' when written.
+    'municipality' when written. A profile may force one layout for a whole year
+    (``Profile.vpr_layouts``).
     """
     src = PROCEDURES[procedure][0]
     forms = [(s, g) for (_y, s, g) in ref.vpr_forms(procedure, year)]
+    forced = region.profile.vpr_layout(year, region.years)
+    if forced:                     # a profile's year of per-school (or regional) files only
+        return {f: forced for f in forms}
     rng = region.rng(src, year, "layout")
     n_school = 2 if len(forms) > 8 else 1
     senior = [f for f in forms if f[1] >= 10] or forms

@@ -21,7 +21,9 @@ MARTS = ("assessment_results", "indicators", "literacy_results", "low_results_sc
          "vpr_objectivity_schools",
          # directions 6 and 7
          "staff_profile", "teacher_deficits", "teacher_deficit_elements", "school_heads",
-         "dpo_unclassified_programmes")
+         "dpo_unclassified_programmes",
+         # direction 5 (olympiads)
+         "olympiad_objectivity", "olympiad_objectivity_schools", "data_status")
 PUBLISHED = "published/marts"
 JOBS = {"reference_data", "nightly_load", "publish_marts"}
 SCHEDULE = {"name": "nightly_schedule", "cronSchedule": "0 2 * * *",

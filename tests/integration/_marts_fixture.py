@@ -212,6 +212,9 @@ def build_landing(path) -> None:
     files = [("schools", {"m_schools_2024": _schools(2024), "m_schools_2025": _schools(2025)}),
              ("ege", EGE), ("oge", OGE), ("vpr", VPR), ("olympiad", OLYMPIAD),
              ("literacy", LITERACY)]
+    # issue 21: the year 2023, its own cast (_marts_fixture_objectivity.py)
+    from _marts_fixture_objectivity import VPR_TASKS_BY_FILE, files_2023
+    files += files_2023()
     con = duckdb.connect(str(path))
     try:
         registry.ensure_registry(con)
@@ -224,7 +227,9 @@ def build_landing(path) -> None:
                                        "row_no": str(line - 2)}
                                       for line, r in enumerate(rows, start=3)])
                 _register(con, file_id, source, year, len(rows), order)
-                if source == "vpr":
+                if source == "vpr" and file_id in VPR_TASKS_BY_FILE:
+                    _insert(con, "vpr_tasks", VPR_TASKS_BY_FILE[file_id](file_id))
+                elif source == "vpr":
                     _insert(con, "vpr_tasks", [
                         dict(_file_id=file_id, _source_line=4, academic_year=year,
                              subject_name="Русский язык", grade=4, task_order=i, task=t,

@@ -236,8 +236,13 @@ def test_tier_s_objectivity_truth_is_detectable(tmp_path):
     assert works["school_code"].notna().all()
     advanced = set(reg.loc[reg["school_kind"].isin(ADVANCED_KINDS), "school_code"])
     res = objectivity_markers(works, advanced)
-    truth = dict(zip(reg["school_code"], reg["is_inflating_vpr"]))
+    # non-objective: inflating, and the schools whose ВПР their ОГЭ does not confirm (issue
+    # 21: raised marks and a high mean); the leaked-answers schools may or may not reach two
+    # of these three markers, so they are left out
+    truth = dict(zip(reg["school_code"], reg["is_inflating_vpr"]
+                     | reg["vpr_not_confirmed_subject"].notna()))
     res["planted"] = res["school_code"].map(truth).astype(bool)
+    res = res[~res["school_code"].isin(reg.loc[reg["vpr_leaked_form"].notna(), "school_code"])]
     elig = res[res["eligible"]]
     # planted schools are flagged in most of their subject-grades, honest ones rarely
     assert elig.loc[elig["planted"], "flagged"].mean() >= 0.6

@@ -128,6 +128,7 @@ def test_kinds_settlement_and_sizes(region_s):
 
 def test_planted_sets(region_s):
     s = region_s.schools
+    s = s.assign(is_inflating_vpr=s["is_inflating_vpr"] & ~s["is_inflating_lookalike"])
     flags = s[["is_low_results", "is_resilient", "is_inflating_vpr"]]
     assert (flags.sum(axis=1) <= 1).all(), "planted sets must be disjoint"
     per_year = flags.groupby(s["academic_year"]).sum()
@@ -180,3 +181,38 @@ def test_reorganisations(region_s):
         hist = s[s["school_code"] == code].set_index("academic_year")["status"]
         assert (hist[hist.index < year] == "действующая").all()
         assert (hist[hist.index >= year] == "реорганизована").all()
+
+
+def test_planted_methodology_truths(region_s):
+    """Issue 21 (demo/planted.py): each year ~1.5 % of the schools with leaked answers, with a
+    ВПР not confirmed by their ОГЭ, with a generous olympiad school stage, ~1.2 % inflating
+    look-alikes of resilient schools; a school has at most one planted role over the years."""
+    s = region_s.schools
+    roles = pd.DataFrame({
+        "low": s["is_low_results"], "res": s["is_resilient"],
+        "infl": s["is_inflating_vpr"] & ~s["is_inflating_lookalike"],
+        "leaked": s["vpr_leaked_form"].notna(), "nc": s["vpr_not_confirmed_subject"].notna(),
+        "lookalike": s["is_inflating_lookalike"], "generous": s["is_olympiad_generous"]})
+    per_year = roles.groupby(s["academic_year"]).sum()
+    for col in ("leaked", "nc", "generous"):
+        assert (per_year[col] == 9).all(), col                      # 1.5 % of 600
+    assert (per_year["lookalike"] == 7).all()
+    assert (s.loc[s["is_inflating_lookalike"], "is_inflating_vpr"]).all()
+    assert (roles.sum(axis=1) <= 1).all()
+    kinds = roles[roles.any(axis=1)].idxmax(axis=1).groupby(s["school_code"]).nunique()
+    assert (kinds == 1).all(), "one role per school over the years"
+    leaked = s[s["vpr_leaked_form"].notna()]
+    subject_grade = leaked["vpr_leaked_form"].str.split(":", expand=True)
+    assert set(subject_grade[0]) <= {"math", "rus"}
+    grade = subject_grade[1].astype(int)
+    assert (grade.between(leaked["min_grade"], leaked["max_grade"])).all()
+    nc = s[s["vpr_not_confirmed_subject"].notna()]
+    assert nc["gia_code"].notna().all() and (nc["max_grade"] >= 9).all()
+    assert nc["school_effect"].between(-0.75, -0.4).all()          # ОГЭ average or low
+    look = s[s["is_inflating_lookalike"]]
+    for year, rows in look.groupby("academic_year"):
+        si = _social_index(s[(s["academic_year"] == year) & (s["status"] == "действующая")])
+        assert (si[rows.index] <= si.quantile(0.25)).all(), "look-alikes: least favourable quartile"
+    assert (look["max_grade"] == 11).all()
+    assert (s.loc[s["is_olympiad_generous"], "school_effect"] <= -0.25).all()
+

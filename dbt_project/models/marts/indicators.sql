@@ -21,6 +21,7 @@
     'indicators__school_shares',
     'indicators__tasks',
     'indicators__staff',
+    'indicators__olympiad_objectivity',
 ] %}
 
 with computed as (

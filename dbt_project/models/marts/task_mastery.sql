@@ -3,8 +3,13 @@
 -- Task mastery per academic_year × level × territory × procedure × subject × grade × task,
 -- from the task cells of the results of record (core.fct_task_score): ВПР/РПР task columns,
 -- ЕГЭ/ОГЭ/ГВЭ short- and extended-answer strings. Not attempted (X) = 0 points; not
--- assessed ('-', empty) is excluded. is_deficit: Б tasks < 57 %, П/В tasks < 28.5 % (ФИОКО
--- rule of thumb); ГИА tasks have no level, so is_deficit is NULL for them.
+-- assessed ('-', empty) is excluded. is_deficit: pct_mastered below the threshold of the task's
+-- level (reference.ref_methodology_thresholds: task_deficit_pct_basic for Б, 57 by default;
+-- task_deficit_pct_advanced for П and В, 28.5; a ФИОКО rule of thumb); ГИА tasks have no
+-- level, so is_deficit is NULL for them.
+
+{%- set deficit_basic = methodology_threshold('task_deficit_pct_basic') -%}
+{%- set deficit_advanced = methodology_threshold('task_deficit_pct_advanced') -%}
 
 {#- The procedure × subject slices present, read when the model runs (see school_tasks). -#}
 {%- set slices = [] -%}
@@ -96,9 +101,9 @@ final as (
         {{ marts_suppress('agg.participants', marts_pct('agg.mean_points', 'agg.max_points')) }}::double
                                                                               as pct_mastered,
         {{ marts_suppress('agg.participants', "case agg.task_level
-            when 'Б' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 57
-            when 'П' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5
-            when 'В' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5 end") }}::boolean
+            when 'Б' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < " ~ deficit_basic ~ "
+            when 'П' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < " ~ deficit_advanced ~ "
+            when 'В' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < " ~ deficit_advanced ~ " end") }}::boolean
                                                                               as is_deficit,
         {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed
     from agg

@@ -1,11 +1,36 @@
 {{ config(materialized='table', schema='marts') }}
 
 -- Markers of non-objective ВПР results per academic_year × school × subject × grade
--- (ВПР only, results of record). Region distributions (the 90th percentile of pct_raised,
--- the mean and SD of school means for z_vs_region) are taken over every school with results
--- for that year × subject × grade, suppressed or not (a suppressed school's values are not
--- exposed, but it is part of the region). Markers are computed only where participants ≥ 10
--- (and the row is not suppressed); elsewhere they are NULL and is_flagged is false.
+-- (ВПР only, results of record; НИКО and РПР never enter). Region distributions (the 90th
+-- percentile of pct_raised, the mean and SD of school means for z_vs_region) are taken over
+-- every school with results for that year × subject × grade, suppressed or not (a suppressed
+-- school's values are not exposed, but it is part of the region). Five markers (marts.md):
+--   marker_raised          pct_raised above the region's 90th percentile
+--   marker_boundary        boundary_peak_ratio ≥ 3
+--   marker_high_vs_region  z_vs_region ≥ 2, not a лицей / гимназия / СОШ с УИОП
+--   marker_task_inversion  bpv_minus_basic ≥ 0: the school's mean mastery of П and В tasks
+--                          minus that of Б tasks (each task's pct_mastered as in task_mastery,
+--                          school level; tasks weigh equally) — harder tasks done as well as
+--                          basic ones, a sign of known answers
+--   marker_not_confirmed   z_vs_region ≥ 1.5 while oge_z_same_subject ≤ 0: the school's mean
+--                          ОГЭ mark in the same subject and year, as a z over the region's
+--                          schools with ≥ 10 ОГЭ results (NULL below 10 or without ОГЭ)
+-- is_flagged = at least 2 of the five. Markers are computed only where participants ≥ 10 (and
+-- the row is not suppressed); elsewhere they are NULL and is_flagged is false. Every number
+-- above is a threshold of reference.ref_methodology_thresholds (methodology_threshold()).
+
+{%- set min_participants = methodology_threshold('vpr_markers_min_participants') %}
+{%- set raised_quantile = methodology_threshold('vpr_raised_region_quantile') %}
+{%- set boundary_ratio = methodology_threshold('vpr_boundary_peak_ratio_min') %}
+{%- set high_z = methodology_threshold('vpr_high_vs_region_z_min') %}
+{%- set inversion_gap = methodology_threshold('vpr_task_inversion_gap_min') %}
+{%- set not_confirmed_vpr_z = methodology_threshold('vpr_not_confirmed_vpr_z_min') %}
+{%- set not_confirmed_oge_z = methodology_threshold('vpr_not_confirmed_oge_z_max') %}
+{%- set oge_min_results = methodology_threshold('oge_z_min_results') %}
+{%- set min_markers = methodology_threshold('vpr_flag_min_markers') %}
+{%- set assessed = "participants >= " ~ min_participants ~ " and not " ~ marts_is_suppressed('participants') %}
+{%- set n_markers = "(m.marker_raised::int + m.marker_boundary::int + m.marker_high_vs_region::int"
+                    ~ " + m.marker_task_inversion::int + m.marker_not_confirmed::int)" %}
 
 with works as (
 
@@ -65,16 +90,61 @@ rates as (
 
 ),
 
+-- the school's mastery of each task (task_mastery, school level), then per level
+task_levels as (
+
+    select
+        academic_year, subject_code, grade, school_code,
+        avg(pct_mastered) filter (where task_level = 'Б')                     as basic_mastery,
+        avg(pct_mastered) filter (where task_level in ('П', 'В'))             as bpv_mastery
+    from {{ ref('task_mastery') }}
+    where level = 'school' and procedure = 'VPR'
+    group by academic_year, subject_code, grade, school_code
+
+),
+
+-- the school's mean ОГЭ mark per subject and year, as a z over the region's schools with
+-- enough ОГЭ results
+oge_schools as (
+
+    select
+        academic_year, subject_code, school_code,
+        count(*)                                                              as oge_results,
+        avg(mark)                                                             as oge_mean_mark
+    from {{ ref('fct_assessment_result') }}
+    where procedure = 'OGE' and is_result_of_record and mark is not null
+    group by academic_year, subject_code, school_code
+
+),
+
+oge_z as (
+
+    select
+        academic_year, subject_code, school_code, oge_results,
+        case when oge_results >= {{ oge_min_results }} then
+            (oge_mean_mark - {{ exact_avg('oge_mean_mark', where='oge_results >= ' ~ oge_min_results, over='w') }})
+            / nullif({{ exact_stddev('oge_mean_mark', where='oge_results >= ' ~ oge_min_results, over='w') }}, 0)
+        end                                                                   as oge_z_same_subject
+    from oge_schools
+    window w as (partition by academic_year, subject_code)
+
+),
+
 region as (
 
     select
         rates.*,
-        quantile_cont(pct_raised, 0.9) over w                                 as region_p90_pct_raised,
+        task_levels.bpv_mastery - task_levels.basic_mastery                   as bpv_minus_basic,
+        oge_z.oge_results,
+        oge_z.oge_z_same_subject,
+        quantile_cont(pct_raised, {{ raised_quantile }}) over w               as region_p90_pct_raised,
         {{ exact_avg('mean_primary_score', over='w') }}                       as region_mean_of_school_means,
         {{ exact_stddev('mean_primary_score', over='w') }}                    as region_sd_of_school_means,
         (mean_primary_score - {{ exact_avg('mean_primary_score', over='w') }})
             / nullif({{ exact_stddev('mean_primary_score', over='w') }}, 0)  as z_vs_region
     from rates
+    left join task_levels using (academic_year, subject_code, grade, school_code)
+    left join oge_z using (academic_year, subject_code, school_code)
     window w as (partition by academic_year, subject_code, grade)
 
 ),
@@ -84,14 +154,20 @@ markers as (
     select
         region.*,
         d.is_advanced,
-        (participants >= 10 and not {{ marts_is_suppressed('participants') }}) as markers_computed,
-        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
+        ({{ assessed }})                                                      as markers_computed,
+        case when {{ assessed }} then
             coalesce(pct_raised > region_p90_pct_raised, false) end           as marker_raised,
-        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
-            coalesce(boundary_peak_ratio >= 3, false) end                     as marker_boundary,
-        case when participants >= 10 and not {{ marts_is_suppressed('participants') }} then
-            coalesce(z_vs_region >= 2 and not coalesce(d.is_advanced, false), false) end
-                                                                              as marker_high_vs_region
+        case when {{ assessed }} then
+            coalesce(boundary_peak_ratio >= {{ boundary_ratio }}, false) end  as marker_boundary,
+        case when {{ assessed }} then
+            coalesce(z_vs_region >= {{ high_z }} and not coalesce(d.is_advanced, false), false) end
+                                                                              as marker_high_vs_region,
+        case when {{ assessed }} then
+            coalesce(bpv_minus_basic >= {{ inversion_gap }}, false) end       as marker_task_inversion,
+        case when {{ assessed }} then
+            coalesce(z_vs_region >= {{ not_confirmed_vpr_z }}
+                     and oge_z_same_subject <= {{ not_confirmed_oge_z }}, false) end
+                                                                              as marker_not_confirmed
     from region
     left join {{ ref('dim_school') }} as d
         on d.academic_year = region.academic_year and d.school_code = region.school_code
@@ -130,10 +206,14 @@ final as (
         m.marker_raised::boolean                                              as marker_raised,
         m.marker_boundary::boolean                                            as marker_boundary,
         m.marker_high_vs_region::boolean                                      as marker_high_vs_region,
-        (case when m.markers_computed then m.marker_raised::int + m.marker_boundary::int
-              + m.marker_high_vs_region::int end)::integer                    as n_markers,
-        coalesce(m.markers_computed and (m.marker_raised::int + m.marker_boundary::int
-              + m.marker_high_vs_region::int) >= 2, false)::boolean           as is_flagged,
+        {{ marts_suppress('m.participants', 'm.bpv_minus_basic') }}::double   as bpv_minus_basic,
+        m.marker_task_inversion::boolean                                      as marker_task_inversion,
+        m.oge_results::bigint                                                 as oge_results,
+        {{ marts_suppress('m.participants', 'm.oge_z_same_subject') }}::double as oge_z_same_subject,
+        m.marker_not_confirmed::boolean                                       as marker_not_confirmed,
+        (case when m.markers_computed then {{ n_markers }} end)::integer      as n_markers,
+        coalesce(m.markers_computed and {{ n_markers }} >= {{ min_markers }}, false)::boolean
+                                                                              as is_flagged,
         {{ marts_is_suppressed('m.participants') }}::boolean                  as is_suppressed
     from markers as m
     left join {{ ref('dim_school') }} as d
