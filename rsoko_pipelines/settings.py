@@ -17,6 +17,8 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+# --- issue 19: the register of management measures (direction 8, the МУКО cycle) ---
+SOURCES += ("measures",)
 
 
 def _path(var: str, default: Path) -> Path:

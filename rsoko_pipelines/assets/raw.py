@@ -21,6 +21,7 @@ SOURCE_SYSTEMS = {
     "rpr": "ФИС ОКО (региональные работы): РПР / regional check works",
     "olympiad": "Региональная система ВсОШ / olympiad system",
     "literacy": "Региональная оценка функциональной грамотности / literacy assessment",
+    "measures": "Реестр мер (приказы и планы региона, МСУ) / register of management measures",
 }
 CHECK_NAME = "great_expectations"
 

@@ -38,6 +38,15 @@ Derived columns
 ``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
+``_kind_known``              (measures) `Вид меры` is a kind of ref_measure_kinds (case, spaces
+                             and ё/е do not matter)
+``_indicator_known``         (measures) `Целевой показатель` is a code of indicator_catalogue
+``_target_matches_level``    (measures) `Уровень` ОО has a `Код ОО`; МСУ has a `Код МСУ` and
+                             no `Код ОО`
+``_msu_known``               (measures) a МСУ-level target is a municipality of the registry
+``_school_in_msu``           (measures) a school target given with a `Код МСУ` lies in it
+``_start_in_register_year``  (measures) the measure started before the end of the register's
+                             academic year (31 August of the folder year)
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from rsoko_pipelines.settings import SEEDS_DIR
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
-                    "ref_literacy_levels")
+                    "ref_literacy_levels", "ref_measure_kinds", "indicator_catalogue")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
@@ -63,7 +72,7 @@ DERIVED_PREFIX = "_"
 # inputs differ (the school identifier is a different column in each system)
 _SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia_school_code"),
                 "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
-                "literacy": ("school_code",)}
+                "literacy": ("school_code",), "measures": ("school_code",)}
 DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_school_known": _SCHOOL_KEYS,
     "_school_active": _SCHOOL_KEYS,
@@ -79,6 +88,12 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_boundaries_found": ("mark",),
     "_test_score_expected": ("primary_score", "test_score"),
     "_level_expected": ("score", "level"),
+    "_kind_known": ("measure_kind",),
+    "_indicator_known": ("target_indicator",),
+    "_target_matches_level": ("target_level", "school_code", "msu_code"),
+    "_msu_known": ("msu_code",),
+    "_school_in_msu": ("school_code", "msu_code"),
+    "_start_in_register_year": ("start_date",),
 }
 
 
@@ -254,6 +269,40 @@ def _literacy_sql(with_registry: bool) -> str:
     return _assemble(ctes, joins, sels, "code" if with_registry else None)
 
 
+def _measures_sql(with_registry: bool) -> str:
+    """The register of measures: kinds and indicator codes of the seeds, the target code
+    that goes with `Уровень`, the target in the registry of the year."""
+    norm = "regexp_replace(lower(replace(trim({}), 'ё', 'е')), '\\s+', ' ', 'g')"
+    ctes = [f"k AS (SELECT DISTINCT {norm.format('measure_kind')} AS kind FROM ref_measure_kinds)",
+            "i AS (SELECT DISTINCT upper(trim(indicator_code)) AS code FROM indicator_catalogue)"]
+    joins = [f"LEFT JOIN k ON k.kind = {norm.format('f.measure_kind')}",
+             "LEFT JOIN i ON i.code = upper(trim(f.target_indicator))"]
+    sels = [
+        "CASE WHEN f.measure_kind IS NOT NULL THEN k.kind IS NOT NULL END AS _kind_known",
+        "CASE WHEN f.target_indicator IS NOT NULL THEN i.code IS NOT NULL END "
+        "AS _indicator_known",
+        """CASE f.target_level WHEN 'ОО' THEN f.school_code IS NOT NULL
+             WHEN 'МСУ' THEN f.msu_code IS NOT NULL AND f.school_code IS NULL
+           END AS _target_matches_level""",
+        "CASE WHEN f.start_date IS NOT NULL THEN f.start_date::DATE < "
+        "make_date(f.academic_year::INT, 9, 1) END AS _start_in_register_year",
+    ]
+    if with_registry:
+        ctes.append("rm AS (SELECT DISTINCT academic_year::INT AS y, trim(msu_code) AS msu "
+                    "FROM reg WHERE msu_code IS NOT NULL)")
+        ctes.append("rs AS (SELECT academic_year::INT AS y, school_code, "
+                    "any_value(trim(msu_code)) AS msu FROM reg WHERE school_code IS NOT NULL "
+                    "GROUP BY ALL)")
+        joins.append("LEFT JOIN rm ON rm.y = f.academic_year AND rm.msu = f.msu_code")
+        joins.append("LEFT JOIN rs ON rs.y = f.academic_year AND rs.school_code = f.school_code")
+        sels.append("CASE WHEN f.target_level = 'МСУ' AND f.msu_code IS NOT NULL "
+                    "THEN rm.msu IS NOT NULL END AS _msu_known")
+        sels.append("CASE WHEN f.target_level = 'ОО' AND f.msu_code IS NOT NULL "
+                    "AND rs.school_code IS NOT NULL THEN rs.msu = f.msu_code END "
+                    "AS _school_in_msu")
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
 def _schools_sql() -> str:
     return """SELECT f.__rid,
         CASE WHEN f.successor_code IS NULL THEN NULL
@@ -280,6 +329,8 @@ _INPUT_COLUMNS = {
     "vpr": ("academic_year", "subject_name", "grade", "primary_score", "mark", "fis_login"),
     "olympiad": ("academic_year", "subject_name", "school_code"),
     "literacy": ("academic_year", "domain", "level", "score", "school_code"),
+    "measures": ("academic_year", "measure_kind", "target_indicator", "target_level",
+                 "school_code", "msu_code", "start_date"),
 }
 _INPUT_COLUMNS["rpr"] = _INPUT_COLUMNS["vpr"]
 
@@ -295,6 +346,8 @@ def derived_sql(suite: str, with_registry: bool) -> str | None:
         return _olympiad_sql(with_registry)
     if suite == "literacy":
         return _literacy_sql(with_registry)
+    if suite == "measures":
+        return _measures_sql(with_registry)
     return None
 
 
@@ -319,6 +372,8 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
               or suite == "schools"]
     if suite in ("olympiad", "literacy") and not with_registry:
         needed = [c for c in needed if c != "school_code"]
+    if suite == "measures":     # its codes are also checked against the level, registry or not
+        needed = list(_INPUT_COLUMNS[suite])
     missing = [c for c in needed if c not in df.columns]
     if missing:
         notes.append("derived checks skipped, input columns missing / производные проверки "
@@ -365,6 +420,9 @@ _SEED_COLUMNS = {
     "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
     "ref_olympiad_subjects": "subject_name_ru,subject_code",
     "ref_literacy_levels": "domain,level,min_score,max_score",
+    "ref_measure_kinds": "measure_kind,kind_code,name_en,description_ru",
+    "indicator_catalogue": "indicator_code,name_ru,name_en,direction,formula,unit,"
+                           "desired_direction,target,sources",
 }
 
 
