@@ -273,10 +273,15 @@ joined as (
         coalesce(p.treated, 0)                                          as treated,
         coalesce(cc.comparison, 0)                                      as comparison,
         coalesce(p.cells, 0)                                            as cells,
-        p.mean_before_treated, p.mean_after_treated,
-        p.mean_change_treated, p.mean_change_comparison,
-        p.mean_change_treated - p.mean_change_comparison                as effect,
-        i.ci_low, i.ci_high,
+        -- rounded to 1e-9: the exact sums leave ~1e-11 residues, which must not decide
+        -- whether an interval excludes 0
+        round(p.mean_before_treated, 9)                                 as mean_before_treated,
+        round(p.mean_after_treated, 9)                                  as mean_after_treated,
+        round(p.mean_change_treated, 9)                                 as mean_change_treated,
+        round(p.mean_change_comparison, 9)                              as mean_change_comparison,
+        round(p.mean_change_treated, 9) - round(p.mean_change_comparison, 9) as effect,
+        round(i.ci_low, 9)                                              as ci_low,
+        round(i.ci_high, 9)                                             as ci_high,
         case
             when not gs.has_after then 'ожидает данных t+1'
             when not gs.has_before then 'нет данных t−1'

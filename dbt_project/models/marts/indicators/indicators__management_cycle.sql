@@ -10,7 +10,9 @@
 -- MEASURE_EFFECT_POSITIVE_PCT of year Y: the rows of measure_effects evaluated in Y (measures
 -- started in Y − 2, t + 1 = Y) with a computed effect and at least rsoko:measure_effect_min_group
 -- treated targets; those with is_improvement (interval entirely on the desired side of 0) /
--- all of them; region level.
+-- all of them (NULL when no kind has enough targets); region level.
+
+{%- set min_group = var('rsoko:measure_effect_min_group', 10) | int %}
 
 with acted as (
 
@@ -34,11 +36,10 @@ effects as (
         'region'                                                              as level,
         null::varchar                                                         as municipality_code,
         null::varchar                                                         as school_code,
-        count(*) filter (where e.is_improvement)                              as improved,
-        count(*)                                                              as evaluated
+        count(*) filter (where e.is_improvement and e.treated >= {{ min_group }}) as improved,
+        count(*) filter (where e.treated >= {{ min_group }})                  as evaluated
     from {{ ref('measure_effects') }} as e
     where e.status = 'рассчитан'
-      and e.treated >= {{ var('rsoko:measure_effect_min_group', 10) | int }}
     group by e.academic_year
 
 ),
