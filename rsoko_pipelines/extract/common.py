@@ -111,45 +111,7 @@ def cast_column(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
         except pa.ArrowInvalid as err:  # pragma: no cover - guarded by the regex above
             raise ExtractError("type", f"{name}: column {header!r}: {type(err).__name__}",
                                columns=[header]) from None
-    if col.type == "date":
-        return cast_date(arr, col, lines, name, header)
     raise ValueError(f"unsupported landing type {col.type}")  # pragma: no cover
-
-
-# written date formats of the column maps (`date_format`) → (regex with groups d, m, y)
-_DATE_FORMATS = {
-    "ДД.ММ.ГГГГ": r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$",
-}
-
-
-def cast_date(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
-              header: str) -> pa.Array:
-    """Text → date32 in the column's written format (``date_format``, default ДД.ММ.ГГГГ; a
-    one-digit day or month is accepted). A value that is not such a date, or not a day of
-    the calendar (31.02.2025), raises ExtractError naming the lines: pyarrow's strptime
-    alone would roll 31.02 over into March."""
-    fmt = col.date_format or "ДД.ММ.ГГГГ"
-    parts = pc.extract_regex(pc.utf8_trim_whitespace(arr), _DATE_FORMATS[fmt])
-    d = pc.cast(pc.struct_field(parts, "d"), pa.int32())
-    m = pc.cast(pc.struct_field(parts, "m"), pa.int32())
-    y = pc.cast(pc.struct_field(parts, "y"), pa.int32())
-    text = pc.binary_join_element_wise(
-        pc.utf8_lpad(pc.cast(d, pa.string()), 2, "0"),
-        pc.utf8_lpad(pc.cast(m, pa.string()), 2, "0"),
-        pc.cast(y, pa.string()), ".")
-    stamp = pc.strptime(text, format="%d.%m.%Y", unit="s", error_is_null=True)
-    real = pc.and_(pc.and_(pc.equal(pc.day(stamp), d), pc.equal(pc.month(stamp), m)),
-                   pc.equal(pc.year(stamp), y))
-    bad = pc.and_(pc.is_valid(arr), pc.invert(pc.fill_null(real, False)))
-    bad_idx = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
-    if len(bad_idx):
-        raise ExtractError(
-            "type", f"{name}: column {header!r} must hold dates {fmt}; {len(bad_idx)} "
-            f"value(s) are not (or are not days of the calendar)",
-            rows=lines[bad_idx].tolist(), columns=[header],
-            hint=f"write the dates as {fmt} (e.g. 01.09.2024) on the listed lines and export "
-                 "again; do not let a spreadsheet reformat the column")
-    return pc.cast(stamp, pa.date32())
 
 
 def constant(value, n: int, type_: pa.DataType) -> pa.Array:

@@ -43,7 +43,6 @@ class ColumnSpec:
     derived: str | None = None
     numeric_cells: str = "error"     # XLSX: what a numeric cell in a code column means
     letters: str | None = None       # digits | latin | cyrillic | words (see extract/cells.py)
-    date_format: str | None = None   # type date: the written format, e.g. ДД.ММ.ГГГГ
     ru: str = ""
     en: str = ""
 
@@ -112,7 +111,6 @@ def _column(d: dict) -> ColumnSpec:
         headers=tuple(d.get("headers") or ()), personal=bool(d.get("personal", False)),
         code=bool(d.get("code", False)), derived=d.get("derived"),
         numeric_cells=d.get("numeric_cells", "error"), letters=d.get("letters"),
-        date_format=d.get("date_format"),
         ru=d.get("ru", ""), en=d.get("en", ""))
 
 
