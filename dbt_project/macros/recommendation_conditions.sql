@@ -5,7 +5,7 @@
   condition is one macro here.
 
   A condition macro gets the rule (a row of the seed: mart, level, scope, param_min,
-  param_max, min_participants) and returns a SELECT with one row per target that meets the
+  param_max, min_participants, max_vs_region) and returns a SELECT with one row per target that meets the
   condition:
       academic_year, level ('school' | 'municipality'), municipality_code, school_code
   plus the figures its rules' texts use as {placeholders} (recommendation_ru, evidence_ru),
@@ -127,37 +127,67 @@
                                                                   as years_list,
         s.works_flagged,
         s.works_total,
-        (select string_agg(w.subject_name || ', ' || w.grade || ' класс', '; '
-                           order by w.subject_name, w.grade)
-           from {{ ref('vpr_objectivity') }} as w
-          where w.academic_year = s.academic_year and w.school_code = s.school_code
-            and w.is_flagged)                                     as flagged_works
+        (select string_agg(subject_name || ' (' || grades || ')', '; ' order by subject_name)
+           from (select w.subject_name,
+                        string_agg(w.grade::varchar, ', ' order by w.grade)
+                            || case when count(*) = 1 then ' класс' else ' классы' end as grades
+                   from {{ ref('vpr_objectivity') }} as w
+                  where w.academic_year = s.academic_year and w.school_code = s.school_code
+                    and w.is_flagged
+                  group by w.subject_name))                       as flagged_works
     from {{ ref(rule['mart']) }} as s
     where s.consecutive_flagged_years >= {{ rule_number(rule, 'param_min') }}
 {% endmacro %}
 
 
 {#- Direction 8 (methodical work). Basic-level (Б) tasks with is_deficit in task_mastery,
-    at the rule's level, for procedure `scope`: at least param_min deficit tasks in one
-    subject-grade with ≥ min_participants; the evidence lists the tasks by their labels. -#}
+    at the rule's level, for procedure `scope`, where the target's mastery is at least
+    −max_vs_region percentage points below the region's: at least param_min such tasks in
+    one subject-grade with ≥ min_participants, at a target that is not a low-results school
+    that year; the evidence lists the tasks by their labels with the target's and the
+    region's mastery (the five weakest of a subject-grade, then how many more). A task below
+    57 % everywhere is a regional deficit, not this school's: the gap keeps the
+    recommendation targeted. -#}
 {% macro recommendation_condition__basic_deficit_tasks(rule) %}
-    with deficit_tasks as (
-        select academic_year, municipality_code, school_code, subject_name, grade, task,
-               task_order, pct_mastered
-        from {{ ref(rule['mart']) }}
-        where level = {{ rule_text(rule, 'level') }}
-          and procedure = {{ rule_text(rule, 'scope') }}
-          and task_level = 'Б'
-          and is_deficit
-          and participants >= {{ rule_number(rule, 'min_participants') }}
+    with mastery as (
+        select * from {{ ref(rule['mart']) }}
+        where procedure = {{ rule_text(rule, 'scope') }} and task_level = 'Б'
+    ),
+    deficit_tasks as (
+        select t.academic_year, t.municipality_code, t.school_code, t.subject_name, t.grade,
+               t.task, t.task_order, t.pct_mastered, r.pct_mastered as region_pct_mastered
+        from mastery as t
+        join mastery as r
+            on  r.level = 'region' and r.academic_year = t.academic_year
+            and r.subject_code = t.subject_code and r.grade = t.grade
+            and r.task_order = t.task_order
+        where t.level = {{ rule_text(rule, 'level') }}
+          and t.is_deficit
+          and t.participants >= {{ rule_number(rule, 'min_participants') }}
+          and t.pct_mastered - r.pct_mastered <= {{ rule_number(rule, 'max_vs_region') }}
+          and not exists (   -- low-results schools get the direction 2 rules instead
+              select 1 from {{ ref('low_results_schools') }} as l
+              where l.academic_year = t.academic_year and l.school_code = t.school_code
+                and l.is_low_results)
+    ),
+    ranked as (
+        select *, row_number() over (
+            partition by academic_year, municipality_code, school_code, subject_name, grade
+            order by pct_mastered, task_order)                    as weakness
+        from deficit_tasks
     ),
     per_form as (
+        -- the five weakest tasks of a subject-grade by label (in task order), then the count
         select
             academic_year, municipality_code, school_code, subject_name, grade,
             count(*)                                              as n_tasks,
-            string_agg('№ ' || task || ' (' || {{ ru_percent('pct_mastered') }} || ')', ', '
-                       order by task_order)                       as tasks
-        from deficit_tasks
+            string_agg('№ ' || task || ' (' || {{ ru_percent('pct_mastered') }} || ', по региону '
+                       || {{ ru_percent('region_pct_mastered') }} || ')', ', '
+                       order by task_order) filter (where weakness <= 5)
+                || case when count(*) > 5
+                        then ' и ещё ' || (count(*) - 5) || ' ' || {{ ru_plural('count(*) - 5', 'задание', 'задания', 'заданий') }}
+                        else '' end                               as tasks
+        from ranked
         group by academic_year, municipality_code, school_code, subject_name, grade
         having count(*) >= {{ rule_number(rule, 'param_min') }}
     )

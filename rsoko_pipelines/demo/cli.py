@@ -23,7 +23,7 @@ def generate_cmd(
     out: Optional[Path] = typer.Option(None, "--out",
                                        help="Output folder (default: the inbox, RSOKO_INBOX_DIR)."),
     sources: Optional[str] = typer.Option(
-        None, "--sources", help="Comma-separated subset: schools,ege,oge,vpr,rpr,olympiad,literacy."),
+        None, "--sources", help="Comma-separated subset: schools,ege,oge,vpr,rpr,olympiad,literacy,measures."),
     workers: int = typer.Option(2, "--workers", help="Parallel processes (1 = in this process)."),
 ) -> None:
     """Write a demo region (extracts exactly as real systems deliver them) and its manifest."""

@@ -28,6 +28,7 @@ from rsoko_pipelines.demo.region import Region, build_region
 log = logging.getLogger(__name__)
 
 ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+ALL_SOURCES += ("measures",)                      # issue 19: the register of measures
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
 _SOURCES: dict[str, tuple[str, str, dict]] = {
@@ -38,9 +39,11 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "rpr": ("rsoko_pipelines.demo.vpr", "generate_vpr", {"procedure": "RPR"}),
     "olympiad": ("rsoko_pipelines.demo.olympiad", "generate_olympiad", {}),
     "literacy": ("rsoko_pipelines.demo.literacy", "generate_literacy", {}),
+    "measures": ("rsoko_pipelines.demo.measures", "generate_measures", {}),
 }
 # rough relative cost, to start the big units first
 _COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1}
+_COST["measures"] = 1
 
 
 @dataclass
@@ -239,6 +242,11 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
         f"{len(t['reorganised_schools'])} reorganised, {len(t['liquidated_schools'])} liquidated "
         f"rows; ГИА re-takes {t['gia_retakes']}, removed {t['gia_removed']}, "
         f"annulled {t['gia_annulled']}")
+    cycle = t.get("management_cycle") or {}
+    if cycle.get("measures"):
+        console.print(f"planted management cycle: {len(cycle['measures'])} measures; effect "
+                      f"groups in {cycle['effect_year'] or 'no year with t−1 and t+1'}: "
+                      + ", ".join(f"{e['role']} {len(e['schools'])}" for e in cycle["effects"]))
     console.print(f"peak RSS: main {peak_self:,.0f} MB, largest worker {max(peak_child, peak_unit):,.0f} MB")
     manifest.stats = stats  # type: ignore[attr-defined]  # run figures, not written to disk
     return manifest

@@ -131,5 +131,10 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
 
 def build_manifest(region: Region, records: list[FileRecord], entries: list[FileEntry]) -> Manifest:
     entries = sorted(entries, key=lambda e: e.path)
+    truths = planted_truths(region, records)
+    if any(r.source == "measures" for r in records):      # issue 19: the management cycle
+        from rsoko_pipelines.demo.measures import management_truths
+
+        truths["management_cycle"] = management_truths(region)
     return Manifest(region.tier, region.seed, list(region.years), region.region_code, entries,
-                    planted_truths(region, records))
+                    truths)

@@ -32,7 +32,7 @@ with triggered as (
         {{ exceptions.raise_compiler_error("recommendation rule " ~ rule['rule_code'] ~ ": no macro recommendation_condition__" ~ rule['condition'] ~ " (macros/recommendation_conditions.sql)") }}
     {%- endif -%}
     {%- set params = {} -%}
-    {%- for column in ('param_min', 'param_max', 'min_participants') -%}
+    {%- for column in ('param_min', 'param_max', 'min_participants', 'max_vs_region') -%}
         {%- if rule[column] is not none -%}
             {%- do params.update({column: ('%g' % (rule[column] | float)) | replace('.', ',')}) -%}
         {%- endif -%}
