@@ -140,6 +140,35 @@
 {% endmacro %}
 
 
+{#- Direction 7. Teachers with a deficit in a block of the diagnostic who got no ДПО
+    addressing that block within 12 months (teacher_deficits, per block, `все` excluded):
+    with_deficit − targeted_dpo ≥ param_min at the rule's level. Written against the
+    columns of marts.md `teacher_deficits` (academic_year, level, municipality_code,
+    school_code, diagnostic, block, with_deficit, targeted_dpo). -#}
+{% macro recommendation_condition__untargeted_deficits(rule) %}
+    with blocks as (
+        select
+            academic_year, municipality_code, school_code, diagnostic, block, with_deficit,
+            with_deficit - coalesce(targeted_dpo, 0)              as without_dpo
+        from {{ ref(rule['mart']) }}
+        where level = {{ rule_text(rule, 'level') }}
+          and block <> 'все'
+          and with_deficit - coalesce(targeted_dpo, 0) >= {{ rule_number(rule, 'param_min') }}
+    )
+    select
+        academic_year,
+        {{ rule_text(rule, 'level') }}                            as level,
+        municipality_code,
+        school_code,
+        string_agg(diagnostic || ', блок «' || block || '» — ' || without_dpo || ' из '
+                   || with_deficit, '; ' order by diagnostic, block) as deficit_list,
+        string_agg(distinct '«' || block || '»', ', ' order by '«' || block || '»') as blocks,
+        sum(without_dpo)                                          as teachers_without_dpo
+    from blocks
+    group by academic_year, municipality_code, school_code
+{% endmacro %}
+
+
 {#- Direction 8 (methodical work). Basic-level (Б) tasks with is_deficit in task_mastery,
     at the rule's level, for procedure `scope`, where the target's mastery is at least
     −max_vs_region percentage points below the region's: at least param_min such tasks in
