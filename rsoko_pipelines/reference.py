@@ -32,6 +32,13 @@ SEEDS = (
     "ref_school_kinds",
     "ref_procedures",
     "indicator_catalogue",
+    # directions 6 and 7 (issue 17)
+    "ref_staff_positions",
+    "ref_staff_categories",
+    "ref_deficit_blocks",
+    "ref_deficit_diagnostics",
+    "ref_deficit_rule",
+    "ref_dpo_programmes",
 )
 
 # Non-string columns; every other column is read as str (empty cell -> missing).
@@ -42,6 +49,10 @@ _INT = {
 _NULLABLE_INT = {"min_test_score", "min_mark"}
 _FLOAT = {"min_score", "max_score", "target"}
 _BOOL = {"is_advanced"}
+# directions 6 and 7 (issue 17)
+_INT |= {"sort_order", "category_rank", "small_max_points"}
+_FLOAT |= {"threshold_pct", "threshold_small_pct", "no_deficit_mastery_pct", "no_deficit_min_share"}
+_BOOL |= {"is_teacher", "is_head", "is_deputy", "is_managerial"}
 
 
 @lru_cache(maxsize=None)

@@ -16,7 +16,9 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
-SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy",
+           # directions 6 and 7 (issue 17): staff register, ДПО, deficit diagnostics, НОКУОД
+           "staff", "dpo", "deficits", "nokuod")
 # --- issue 19: the register of management measures (direction 8, the МУКО cycle) ---
 SOURCES += ("measures",)
 

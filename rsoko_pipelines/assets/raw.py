@@ -21,6 +21,12 @@ SOURCE_SYSTEMS = {
     "rpr": "ФИС ОКО (региональные работы): РПР / regional check works",
     "olympiad": "Региональная система ВсОШ / olympiad system",
     "literacy": "Региональная оценка функциональной грамотности / literacy assessment",
+    # directions 6 and 7 (issue 17)
+    "staff": "Региональная кадровая система: реестр педработников / personnel system, staff register",
+    "dpo": "ФИС ФРДО (выгрузки провайдеров ДПО) / ДПО documents from the providers",
+    "deficits": "Платформа диагностики ЦНППМ: профессиональные дефициты / deficit diagnostics",
+    "nokuod": "Оператор НОКУОД: независимая оценка качества условий / НОКУОД results",
+    # issue 19
     "measures": "Реестр мер (приказы и планы региона, МСУ) / register of management measures",
 }
 CHECK_NAME = "great_expectations"

@@ -27,7 +27,9 @@ from rsoko_pipelines.demo.region import Region, build_region
 
 log = logging.getLogger(__name__)
 
-ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy",
+               # directions 6 and 7 (issue 17)
+               "staff", "dpo", "deficits", "nokuod")
 ALL_SOURCES += ("measures",)                      # issue 19: the register of measures
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
@@ -39,10 +41,18 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "rpr": ("rsoko_pipelines.demo.vpr", "generate_vpr", {"procedure": "RPR"}),
     "olympiad": ("rsoko_pipelines.demo.olympiad", "generate_olympiad", {}),
     "literacy": ("rsoko_pipelines.demo.literacy", "generate_literacy", {}),
+    # directions 6 and 7 (issue 17); staff, dpo and deficits share one staff model
+    # (demo/staff_model.py), so each is one unit (not one per year)
+    "staff": ("rsoko_pipelines.demo.staff", "generate_staff", {}),
+    "dpo": ("rsoko_pipelines.demo.dpo", "generate_dpo", {}),
+    "deficits": ("rsoko_pipelines.demo.deficits", "generate_deficits", {}),
+    "nokuod": ("rsoko_pipelines.demo.nokuod", "generate_nokuod", {}),
+    # issue 19: the register of measures
     "measures": ("rsoko_pipelines.demo.measures", "generate_measures", {}),
 }
 # rough relative cost, to start the big units first
-_COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1}
+_COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1,
+         "dpo": 6, "deficits": 5, "staff": 5, "nokuod": 1}
 _COST["measures"] = 1
 
 

@@ -113,6 +113,7 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
                        if source is None or r.source == source))
 
     return {
+        **staff_truths(region, records),
         "vpr_inflating_schools": pairs(s["is_inflating_vpr"].to_numpy()),
         "low_results_schools": pairs(s["is_low_results"].to_numpy()),
         "resilient_schools": pairs(s["is_resilient"].to_numpy()),
@@ -127,6 +128,24 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
             for src in sorted({r.source for r in gia})
         },
     }
+
+
+STAFF_SOURCES = ("staff", "dpo", "deficits", "nokuod")
+
+
+def staff_truths(region: Region, records: list[FileRecord]) -> dict:
+    """Directions 6 and 7 (issue 17), when one of their sources was generated: the planted
+    municipality deficit shares, targeted-ДПО counts, head turnarounds (demo/staff_model.py)
+    and the schools НОКУОД never assessed (demo/nokuod.py)."""
+    sources = {r.source for r in records}
+    if not sources & set(STAFF_SOURCES):
+        return {}
+    from rsoko_pipelines.demo.nokuod import never_assessed
+    from rsoko_pipelines.demo.staff_model import build_staff_model
+
+    truths = {k: v for k, v in build_staff_model(region).truths.items() if k != "propensity"}
+    truths["nokuod_never_assessed"] = never_assessed(region) if "nokuod" in sources else []
+    return json.loads(json.dumps(truths, default=float))   # numpy scalars → plain numbers
 
 
 def build_manifest(region: Region, records: list[FileRecord], entries: list[FileEntry]) -> Manifest:

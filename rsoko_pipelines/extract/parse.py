@@ -57,7 +57,7 @@ def _parse(path: Path, source: str, academic_year: int, pseudonymizer) -> Parsed
         from rsoko_pipelines.extract.vpr import parse_vpr_source
 
         tables, slice_, rows = parse_vpr_source(path, data, spec, name, academic_year,
-                                                file_id, warnings)
+                                                file_id, warnings, pseudonymizer)
     else:
         from rsoko_pipelines.extract.csv_sources import parse_csv_source
 

@@ -18,11 +18,12 @@ import pyarrow.compute as pc
 
 from rsoko_pipelines.extract.cells import (check_formulas, check_length, check_text,
                                            check_title_words)
-from rsoko_pipelines.extract.common import assemble, constant, map_headers
+from rsoko_pipelines.extract.common import assemble, constant, map_headers, slice_of
 from rsoko_pipelines.extract.errors import ExtractError
 from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
 from rsoko_pipelines.extract.xlsx_book import check_formula_cells
-from rsoko_pipelines.extract.xlsx_table import open_first_sheet
+from rsoko_pipelines.extract.personal import derive_from_personal
+from rsoko_pipelines.extract.xlsx_table import cells_to_text, open_first_sheet, read_column
 
 HEADER_ROW = 4
 _MAX_RE = re.compile(r"максимальн\w*\s+первичн\w*\s+балл\w*\s*[:\-]?\s*(\d+)", re.I)
@@ -49,40 +50,70 @@ def _num_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_year: int,
-                     file_id: str, warnings: list[str]):
-    rows = open_first_sheet(data, name, warnings, "export the form from ФИС ОКО again")
-
+def _title(spec: SourceSpec, name: str, academic_year: int, row: str) -> dict:
+    """Row 1 parsed by the map's ``title_pattern`` (named groups: year, subject, grade …);
+    default: '<procedure_title> <year> <subject> <grade> класс' (ВПР, РПР, НИКО)."""
     procedure = spec.get("procedure_title")
-    title = _first_text(rows[0])
-    m = _title_re(procedure).match(title)
+    pattern = spec.get("title_pattern")
+    m = (re.compile(pattern, re.I) if pattern else _title_re(procedure)).match(row)
+    example = spec.get("title_example") or f"{procedure} 2025 Русский язык 4 класс"
     if not m:
-        other = "РПР" if procedure == "ВПР" else "ВПР"
-        wrong_folder = _title_re(other).match(title)
+        other = {"ВПР": "РПР", "РПР": "ВПР"}.get(procedure) if not pattern else None
+        wrong_folder = other and _title_re(other).match(row)
         raise ExtractError(
-            "title", f"{name}: row 1 is not a title '{procedure} <year> <subject> <grade> "
-            f"класс'" + (f" (it is a {other} file in the {spec.source} folder)"
-                         if wrong_folder else ""), rows=[1],
+            "title", f"{name}: row 1 is not a title '"
+            + (spec.get("title_format") or f"{procedure} <year> <subject> <grade> класс") + "'"
+            + (f" (it is a {other} file in the {spec.source} folder)" if wrong_folder else ""),
+            rows=[1],
             hint=(f"move the file to the {other.lower() == 'рпр' and 'rpr' or 'vpr'} folder"
-                  if wrong_folder else "export the «Индивидуальные результаты» form from ФИС "
-                  "ОКО unchanged: its row 1 holds the title, e.g. "
-                  f"'{procedure} 2025 Русский язык 4 класс'"))
-    if int(m["year"]) != academic_year:
-        raise ExtractError("title_year", f"{name}: the title says {procedure} {m['year']} but "
-                           f"the file is in the {academic_year} folder", rows=[1],
-                           hint=f"move the file to <inbox>/{spec.source}/{m['year']}/")
+                  if wrong_folder else "export the form unchanged: its row 1 holds the title, "
+                  f"e.g. '{example}'"))
+    year = int(m["year"])
+    # ВПР titles carry the academic year; a diagnostic run in the autumn carries the calendar
+    # year, the year before the academic year ends (title_year: academic | academic_or_before)
+    allowed = {academic_year} if spec.get("title_year", "academic") == "academic" \
+        else {academic_year, academic_year - 1}
+    if year not in allowed:
+        right = year if len(allowed) == 1 else year + 1
+        raise ExtractError("title_year", f"{name}: the title says "
+                           f"{procedure + ' ' if procedure else ''}{year} but the file is in the "
+                           f"{academic_year} folder", rows=[1],
+                           hint=f"move the file to <inbox>/{spec.source}/{right}/ (the folder is "
+                                "the year the academic year ends)")
     subject = re.sub(r"\s+", " ", m["subject"]).strip()
     check_title_words(subject, name, 1, "row 1 (title): subject")
-    grade = int(m["grade"])
-    if len(rows) < 2 or not (mm := _MAX_RE.search(_first_text(rows[1]))):
-        raise ExtractError("max_score", f"{name}: row 2 is not 'Максимальный первичный балл: "
-                           "<n>'", rows=[2], hint="export the form unchanged (4 header rows)")
-    max_primary = int(mm.group(1))
-    if len(rows) < HEADER_ROW:
-        raise ExtractError("header", f"{name}: the sheet has fewer than 4 rows (no header)",
-                           hint="export the form unchanged (4 header rows)")
-    levels_row, header = rows[2], rows[HEADER_ROW - 1]
+    groups = m.groupdict()
+    return {"procedure": procedure, "year": year, "subject": subject,
+            "grade": int(groups["grade"]) if groups.get("grade") else None}
+
+
+_TITLE_FIELDS = {"procedure": "procedure", "subject_name": "subject", "grade": "grade",
+                 "max_primary_score": "max_score"}   # ВПР defaults when `from` is not given
+
+
+def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_year: int,
+                     file_id: str, warnings: list[str], pseudonymizer=None):
+    """The ФИС ОКО form layout, driven by the column map: title (row 1), max score (row 2),
+    level/block row (3), header (``header_row``, 4), one row per participant, task columns
+    ``<label> (<max>б)`` (``task_header``; a column is a task column when its header matches
+    ``task_column_start``). ВПР, РПР, НИКО and the diagnostics of professional deficits."""
+    rows = open_first_sheet(data, name, warnings, "export the form from ФИС ОКО again")
+    header_row = int(spec.get("header_row", HEADER_ROW))
+    title = _title(spec, name, academic_year, _first_text(rows[0]))
+    max_re = re.compile(spec.get("max_score_pattern"), re.I) if spec.get("max_score_pattern") \
+        else _MAX_RE
+    max_label = spec.get("max_score_label", "Максимальный первичный балл")
+    if len(rows) < 2 or not (mm := max_re.search(_first_text(rows[1]))):
+        raise ExtractError("max_score", f"{name}: row 2 is not '{max_label}: <n>'", rows=[2],
+                           hint=f"export the form unchanged ({header_row} header rows)")
+    title["max_score"] = max_primary = int(mm.group(1))
+    subject, grade = title["subject"], title["grade"]
+    if len(rows) < header_row:
+        raise ExtractError("header", f"{name}: the sheet has fewer than {header_row} rows (no "
+                           "header)", hint=f"export the form unchanged ({header_row} header rows)")
+    levels_row, header = rows[header_row - 2], rows[header_row - 1]
     width = len(header)
+    task_start = re.compile(spec.get("task_column_start", r"^\d"))
 
     task_re = re.compile(spec.get("task_header"))
     task_pos, tasks, bad_tasks = [], [], []
@@ -91,7 +122,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
             else ""
         if isinstance(h, float):
             text = _num_text(h)
-        if not text or not text[0].isdigit():
+        if not text or not task_start.search(text):
             continue
         tm = task_re.match(text)
         if not tm:
@@ -105,40 +136,40 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
     if bad_tasks:
         raise ExtractError("task_header", f"{name}: task column header(s) without the max "
                            f"score '<task> (<max>б)': {', '.join(repr(b) for b in bad_tasks)}",
-                           rows=[HEADER_ROW], columns=bad_tasks,
+                           rows=[header_row], columns=bad_tasks,
                            hint="export the form unchanged: task headers look like '1 (2б)'")
     if not tasks:
-        raise ExtractError("task_header", f"{name}: the header (row 4) has no task columns "
-                           "'<task> (<max>б)'", rows=[HEADER_ROW],
+        raise ExtractError("task_header", f"{name}: the header (row {header_row}) has no task "
+                           "columns '<task> (<max>б)'", rows=[header_row],
                            hint="export the form unchanged with its task columns")
-    found, _ = map_headers(header, spec, name, "the header (row 4)", warnings,
+    found, _ = map_headers(header, spec, name, f"the header (row {header_row})", warnings,
                            exclude_index=frozenset(task_pos))
     check_formula_cells(data, header, name, warnings)
     allowed = set(spec.get("task_levels") or ())
     odd_levels = sorted({t["task_level"] or "" for t in tasks} - allowed)
     if odd_levels:
-        warnings.append(f"{name}: task level(s) {odd_levels} in row 3 are not one of "
+        warnings.append(f"{name}: task level(s) {odd_levels} in row {header_row - 1} are not one of "
                         f"{sorted(allowed)}")
     total_max = sum(t["max_points"] for t in tasks)
     if total_max != max_primary:
         warnings.append(f"{name}: the task maxima sum to {total_max} but row 2 declares "
                         f"{max_primary}")
 
-    data_rows = rows[HEADER_ROW:]
+    data_rows = rows[header_row:]
     # pad short rows, find empty rows (trailing ones are dropped silently)
     empty = np.fromiter(((r.count("") + r.count(None)) >= len(r) for r in data_rows),
                         dtype=bool, count=len(data_rows))
     nonempty_idx = np.flatnonzero(~empty)
     if len(nonempty_idx) == 0:
-        raise ExtractError("header_only", f"{name}: the sheet has its 4 header rows but no "
+        raise ExtractError("header_only", f"{name}: the sheet has its {header_row} header rows but no "
                            "data rows", hint="export the form again with its results")
     inner_empty = np.flatnonzero(empty[: nonempty_idx[-1]])
     if len(inner_empty):
         warnings.append(f"{name}: {len(inner_empty)} empty row(s) inside the data were skipped "
-                        f"(rows {', '.join(str(HEADER_ROW + 1 + i) for i in inner_empty[:10])})")
+                        f"(rows {', '.join(str(header_row + 1 + i) for i in inner_empty[:10])})")
     if len(inner_empty) or len(nonempty_idx) != len(data_rows):
         data_rows = [data_rows[i] for i in nonempty_idx]
-    lines = (nonempty_idx + HEADER_ROW + 1).astype(np.int64)
+    lines = (nonempty_idx + header_row + 1).astype(np.int64)
     n = len(data_rows)
     if any(len(r) != width for r in data_rows):
         data_rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in data_rows]
@@ -147,7 +178,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
 
     cols: dict[str, pa.Array] = {}
     for col in spec.file_columns:
-        if col.name not in found:
+        if col.name not in found or col.personal:
             continue
         values = columns[found[col.name]]
         h = str(header[found[col.name]]).strip()
@@ -160,33 +191,56 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
             cols[col.name] = _text_column(values, col, lines, name, h, warnings)
         elif col.type == "integer":
             cols[col.name] = _int_column(values, lines, name, h)
-    cols["task_scores"] = _task_scores([columns[i] for i in task_pos], n, lines, name, warnings,
-                                       [t["source_header"] for t in tasks])
+        else:                                   # dates, decimals: the CSV casts
+            cols[col.name] = read_column(values, col, lines, name, h, warnings)
+
+    def read_personal(column: str):
+        if column not in found:
+            return None
+        col = next(c for c in spec.columns if c.name == column)
+        h = str(header[found[column]]).strip()
+        return cells_to_text(columns[found[column]], col, lines, name, h, warnings), h
+
+    cols.update(derive_from_personal(spec, read_personal, lines, name, pseudonymizer,
+                                     warnings))
+    task_columns = [columns[i] for i in task_pos]
+    scores = next(c.name for c in spec.columns if c.derived == "task_columns")
+    cols[scores] = _task_scores(task_columns, n, lines, name, warnings,
+                                [t["source_header"] for t in tasks])
+    if spec.get("task_points_within_max"):
+        _check_task_maxima(task_columns, tasks, lines, name)
 
     cols["_file_id"] = constant(file_id, n, pa.string())
     cols["_source_line"] = pa.array(lines, type=pa.int32())
     cols["academic_year"] = constant(academic_year, n, pa.int32())
-    cols["procedure"] = constant(procedure, n, pa.string())
-    cols["subject_name"] = constant(subject, n, pa.string())
-    cols["grade"] = constant(grade, n, pa.int32())
-    cols["max_primary_score"] = constant(max_primary, n, pa.int32())
+    for col in spec.columns:                     # title fields (row 1, row 2)
+        if col.derived == "title":
+            value = title[col.inputs[0] if col.inputs else _TITLE_FIELDS[col.name]]
+            cols[col.name] = constant(value, n, col.arrow_type)
     main = assemble(spec.tables[spec.source].schema, cols, n)
 
     k = len(tasks)
-    task_cols = {
-        "_file_id": constant(file_id, k, pa.string()),
-        "_source_line": constant(HEADER_ROW, k, pa.int32()),
-        "academic_year": constant(academic_year, k, pa.int32()),
-        "subject_name": constant(subject, k, pa.string()),
-        "grade": constant(grade, k, pa.int32()),
-        "task_order": pa.array(range(1, k + 1), pa.int32()),
-        "task": pa.array([t["task"] for t in tasks], pa.string()),
-        "max_points": pa.array([t["max_points"] for t in tasks], pa.int32()),
-        "task_level": pa.array([t["task_level"] for t in tasks], pa.string()),
-        "source_header": pa.array([t["source_header"] for t in tasks], pa.string()),
-    }
-    tasks_name = f"{spec.source}_tasks"
+    task_values = {"order": pa.array(range(1, k + 1), pa.int32()),
+                   "label": pa.array([t["task"] for t in tasks], pa.string()),
+                   "max": pa.array([t["max_points"] for t in tasks], pa.int32()),
+                   "level": pa.array([t["task_level"] for t in tasks], pa.string()),
+                   "header": pa.array([t["source_header"] for t in tasks], pa.string())}
+    task_cols = {"_file_id": constant(file_id, k, pa.string()),
+                 "_source_line": constant(header_row, k, pa.int32()),
+                 "academic_year": constant(academic_year, k, pa.int32())}
+    for raw_col in spec.raw.get("task_columns", ()):
+        what = raw_col.get("from") or _TASK_FIELDS[raw_col["name"]]
+        if what.startswith("title."):
+            task_cols[raw_col["name"]] = constant(title[what[6:]], k,
+                                                  pa.int32() if raw_col["type"] == "integer"
+                                                  else pa.string())
+        else:
+            task_cols[raw_col["name"]] = task_values[what]
+    tasks_name = spec.get("tasks_table") or f"{spec.source}_tasks"
     tasks_table = assemble(spec.tables[tasks_name].schema, task_cols, k)
+    if "scope" not in (spec.get("slice") or ()):
+        return ({spec.source: main, tasks_name: tasks_table},
+                slice_of(spec, main, academic_year), n)
 
     logins = [v for v in pc.unique(main["fis_login"]).to_pylist() if v]
     msus = [v for v in pc.unique(main["msu_name"]).to_pylist() if v]
@@ -199,6 +253,39 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
     slice_ = {"academic_year": academic_year, "subject_name": subject, "grade": grade,
               "scope": scope, "scope_id": scope_id}
     return {spec.source: main, tasks_name: tasks_table}, slice_, n
+
+
+# ВПР defaults of the companion table's columns when `from` is not given
+_TASK_FIELDS = {"subject_name": "title.subject", "grade": "title.grade", "task_order": "order",
+                "task": "label", "max_points": "max", "task_level": "level",
+                "source_header": "header"}
+
+
+def _check_task_maxima(task_columns, tasks, lines, name) -> None:
+    """Points above the element's declared maximum (`task_points_within_max` in the map)."""
+    bad_rows, bad_cols = set(), []
+    for values, task in zip(task_columns, tasks):
+        over = [i for i, v in enumerate(values)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and v > task["max_points"]
+                or isinstance(v, str) and _is_number(v) and float(v.replace(",", "."))
+                > task["max_points"]]
+        if over:
+            bad_rows.update(int(lines[i]) for i in over)
+            bad_cols.append(task["source_header"])
+    if bad_cols:
+        raise ExtractError("max_score", f"{name}: {len(bad_rows)} row(s) hold points above the "
+                           "maximum of their column", rows=sorted(bad_rows), columns=bad_cols,
+                           hint="correct the points at the source (the maximum is in the "
+                                "column header '<element> (<max>б)') and export again")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip().replace(",", "."))
+    except ValueError:
+        return False
+    return bool(text.strip())
 
 
 def _text_column(values, col, lines, name, header, warnings) -> pa.Array:

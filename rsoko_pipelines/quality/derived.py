@@ -38,6 +38,20 @@ Derived columns
 ``_test_score_expected``     (ЕГЭ) test score = ref_ege_score_scale(primary score)
 ``_level_expected``          (literacy) score lies within ref_literacy_levels of the level
                              (both ends inclusive: the seed's ranges share their end points)
+
+Directions 6 and 7 (staff, dpo, deficits, nokuod; per-file checks of the contract's rules):
+``_position_known``          (staff, deficits) the position is in ref_staff_positions
+``_category_known``          (staff) the category is in ref_staff_categories
+``_category_date_valid``     (staff) a category with a `valid_from` (педагог-методист,
+                             педагог-наставник: since 01.09.2023) awarded on or after it
+``_single_head``             (staff) the school has exactly one `директор` row in the file
+``_head_appointment_known``  (staff) a `директор` row has its appointment date
+``_appointment_by_state_date`` (staff) appointed no later than 20 September of the year
+``_age``                     (staff) age on the state date = academic_year − 1 − birth year
+``_date_in_academic_year``   (dpo: issue date; deficits: diagnostic date) within 1 September
+                             of the year before … 31 August of the folder's academic year
+``_diagnostic_known``        (deficits) the diagnostic is in ref_deficit_diagnostics
+``_total_is_mean``           (nokuod) total = the mean of the five criteria ± 0.1
 ``_kind_known``              (measures) `Вид меры` is a kind of ref_measure_kinds (case, spaces
                              and ё/е do not matter)
 ``_indicator_known``         (measures) `Целевой показатель` is a code of indicator_catalogue
@@ -61,7 +75,11 @@ from rsoko_pipelines.settings import SEEDS_DIR
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
-                    "ref_literacy_levels", "ref_measure_kinds", "indicator_catalogue")
+                    "ref_literacy_levels",
+                    # directions 6 and 7
+                    "ref_staff_positions", "ref_staff_categories", "ref_deficit_diagnostics",
+                    # issue 19 (measures)
+                    "ref_measure_kinds", "indicator_catalogue")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
@@ -72,7 +90,9 @@ DERIVED_PREFIX = "_"
 # inputs differ (the school identifier is a different column in each system)
 _SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia_school_code"),
                 "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
-                "literacy": ("school_code",), "measures": ("school_code",)}
+                "literacy": ("school_code",),
+                "staff": ("school_code",), "deficits": ("school_code",),
+                "nokuod": ("school_code",), "measures": ("school_code",)}
 DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_school_known": _SCHOOL_KEYS,
     "_school_active": _SCHOOL_KEYS,
@@ -88,6 +108,18 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_boundaries_found": ("mark",),
     "_test_score_expected": ("primary_score", "test_score"),
     "_level_expected": ("score", "level"),
+    # directions 6 and 7
+    "_position_known": ("position",),
+    "_category_known": ("category",),
+    "_category_date_valid": ("category", "category_date"),
+    "_single_head": ("school_code", "position"),
+    "_head_appointment_known": ("position", "appointment_date"),
+    "_appointment_by_state_date": ("appointment_date",),
+    "_age": ("birth_year",),
+    "_date_in_academic_year": {"dpo": ("issue_date",), "deficits": ("diagnostic_date",)},
+    "_diagnostic_known": ("diagnostic",),
+    "_total_is_mean": ("openness", "comfort", "accessibility", "courtesy", "satisfaction",
+                       "total_score"),
     "_kind_known": ("measure_kind",),
     "_indicator_known": ("target_indicator",),
     "_target_matches_level": ("target_level", "school_code", "msu_code"),
@@ -269,6 +301,67 @@ def _literacy_sql(with_registry: bool) -> str:
     return _assemble(ctes, joins, sels, "code" if with_registry else None)
 
 
+# ---- directions 6 and 7 (issue 17) --------------------------------------------------------
+def _in_academic_year(column: str) -> str:
+    return (f"CASE WHEN f.{column} IS NOT NULL THEN TRY_CAST(f.{column} AS DATE) BETWEEN "
+            "make_date(f.academic_year - 1, 9, 1) AND make_date(f.academic_year, 8, 31) END")
+
+
+def _staff_sql(with_registry: bool) -> str:
+    ctes = ["p AS (SELECT DISTINCT position FROM ref_staff_positions)",
+            "c AS (SELECT category, TRY_CAST(valid_from AS DATE) AS valid_from "
+            "FROM ref_staff_categories)",
+            "h AS (SELECT school_code, count(*) AS n FROM f "
+            "WHERE lower(trim(position)) = 'директор' GROUP BY ALL)"]
+    joins = ["LEFT JOIN p ON p.position = lower(trim(f.position))",
+             "LEFT JOIN c ON c.category = lower(trim(f.category))",
+             "LEFT JOIN h ON h.school_code = f.school_code "
+             "AND lower(trim(f.position)) = 'директор'"]
+    sels = [
+        "CASE WHEN f.position IS NOT NULL THEN p.position IS NOT NULL END AS _position_known",
+        "CASE WHEN f.category IS NOT NULL THEN c.category IS NOT NULL END AS _category_known",
+        "CASE WHEN c.valid_from IS NOT NULL THEN coalesce(TRY_CAST(f.category_date AS DATE) "
+        ">= c.valid_from, false) END AS _category_date_valid",
+        "CASE WHEN h.n IS NOT NULL THEN h.n = 1 END AS _single_head",
+        "CASE WHEN lower(trim(f.position)) = 'директор' THEN f.appointment_date IS NOT NULL "
+        "END AS _head_appointment_known",
+        "CASE WHEN f.appointment_date IS NOT NULL THEN TRY_CAST(f.appointment_date AS DATE) "
+        "<= make_date(f.academic_year - 1, 9, 20) END AS _appointment_by_state_date",
+        "CASE WHEN f.birth_year IS NOT NULL THEN f.academic_year - 1 - f.birth_year END "
+        "AS _age",
+    ]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
+def _deficits_sql(with_registry: bool) -> str:
+    ctes = ["p AS (SELECT DISTINCT position FROM ref_staff_positions)",
+            "d AS (SELECT DISTINCT diagnostic FROM ref_deficit_diagnostics)"]
+    joins = ["LEFT JOIN p ON p.position = lower(trim(f.position))",
+             "LEFT JOIN d ON lower(d.diagnostic) = lower(trim(f.diagnostic))"]
+    sels = [
+        "CASE WHEN f.position IS NOT NULL THEN p.position IS NOT NULL END AS _position_known",
+        "CASE WHEN f.diagnostic IS NOT NULL THEN d.diagnostic IS NOT NULL END "
+        "AS _diagnostic_known",
+        _in_academic_year("diagnostic_date") + " AS _date_in_academic_year",
+    ]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
+def _dpo_sql() -> str:
+    return ("SELECT f.__rid, " + _in_academic_year("issue_date")
+            + " AS _date_in_academic_year FROM f ORDER BY f.__rid")
+
+
+def _nokuod_sql(with_registry: bool) -> str:
+    criteria = ("openness", "comfort", "accessibility", "courtesy", "satisfaction")
+    present = " AND ".join(f"f.{c} IS NOT NULL" for c in criteria + ("total_score",))
+    mean = " + ".join(f"f.{c}" for c in criteria)
+    # ±0.1 of the contract, plus a hair for the binary representation of decimals
+    sels = [f"CASE WHEN {present} THEN abs(f.total_score - ({mean}) / 5.0) <= 0.1 + 1e-9 END "
+            "AS _total_is_mean"]
+    return _assemble(["x AS (SELECT 1)"], [], sels, "code" if with_registry else None)
+
+
 def _measures_sql(with_registry: bool) -> str:
     """The register of measures: kinds and indicator codes of the seeds, the target code
     that goes with `Уровень`, the target in the registry of the year."""
@@ -329,6 +422,12 @@ _INPUT_COLUMNS = {
     "vpr": ("academic_year", "subject_name", "grade", "primary_score", "mark", "fis_login"),
     "olympiad": ("academic_year", "subject_name", "school_code"),
     "literacy": ("academic_year", "domain", "level", "score", "school_code"),
+    "staff": ("academic_year", "school_code", "position", "category", "category_date",
+              "appointment_date", "birth_year"),
+    "deficits": ("academic_year", "school_code", "position", "diagnostic", "diagnostic_date"),
+    "dpo": ("academic_year", "issue_date"),
+    "nokuod": ("academic_year", "school_code", "openness", "comfort", "accessibility",
+               "courtesy", "satisfaction", "total_score"),
     "measures": ("academic_year", "measure_kind", "target_indicator", "target_level",
                  "school_code", "msu_code", "start_date"),
 }
@@ -346,6 +445,14 @@ def derived_sql(suite: str, with_registry: bool) -> str | None:
         return _olympiad_sql(with_registry)
     if suite == "literacy":
         return _literacy_sql(with_registry)
+    if suite == "staff":
+        return _staff_sql(with_registry)
+    if suite == "deficits":
+        return _deficits_sql(with_registry)
+    if suite == "dpo":
+        return _dpo_sql()
+    if suite == "nokuod":
+        return _nokuod_sql(with_registry)
     if suite == "measures":
         return _measures_sql(with_registry)
     return None
@@ -361,7 +468,7 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
     notes: list[str] = []
     registry = (context_tables or {}).get(REGISTRY_KEY) if context_tables is not None else None
     with_registry = registry is not None
-    if not with_registry and suite not in ("schools",) and suite in _INPUT_COLUMNS:
+    if not with_registry and suite not in ("schools", "dpo") and suite in _INPUT_COLUMNS:
         notes.append("registry of schools not provided: known-school checks skipped / "
                      "реестр ОО не передан: проверки известной школы пропущены")
     sql = derived_sql(suite, with_registry)
@@ -397,7 +504,7 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
         if col == "__rid":
             continue
         values = result[col]
-        if col == "_max_primary_score":
+        if col in ("_max_primary_score", "_age"):
             out[col] = values.astype("Int64").to_numpy()
         else:   # nullable boolean → object True/False/None (what GX's in-set expects)
             out[col] = values.astype(object).where(values.notna(), None).to_numpy()
@@ -420,6 +527,10 @@ _SEED_COLUMNS = {
     "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
     "ref_olympiad_subjects": "subject_name_ru,subject_code",
     "ref_literacy_levels": "domain,level,min_score,max_score",
+    "ref_staff_positions": "position,position_en,is_teacher,is_head,is_deputy,sort_order",
+    "ref_staff_categories": "category,category_en,category_group,category_rank,valid_from,"
+                            "requires_category",
+    "ref_deficit_diagnostics": "diagnostic,subject_code,is_managerial",
     "ref_measure_kinds": "measure_kind,kind_code,name_en,description_ru",
     "indicator_catalogue": "indicator_code,name_ru,name_en,direction,formula,unit,"
                            "desired_direction,target,sources",
