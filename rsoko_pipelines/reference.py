@@ -39,6 +39,7 @@ SEEDS = (
     "ref_deficit_diagnostics",
     "ref_deficit_rule",
     "ref_dpo_programmes",
+    "ref_staff_bands",
 )
 
 # Non-string columns; every other column is read as str (empty cell -> missing).
@@ -50,7 +51,7 @@ _NULLABLE_INT = {"min_test_score", "min_mark"}
 _FLOAT = {"min_score", "max_score", "target"}
 _BOOL = {"is_advanced"}
 # directions 6 and 7 (issue 17)
-_INT |= {"sort_order", "category_rank", "small_max_points"}
+_INT |= {"sort_order", "category_rank", "small_max_points", "min_value", "max_value"}
 _FLOAT |= {"threshold_pct", "threshold_small_pct", "no_deficit_mastery_pct", "no_deficit_min_share"}
 _BOOL |= {"is_teacher", "is_head", "is_deputy", "is_managerial"}
 

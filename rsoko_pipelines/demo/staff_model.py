@@ -498,8 +498,11 @@ def programme_catalogue() -> pd.DataFrame:
     seed = ref.load("ref_dpo_programmes")
     first = seed.drop_duplicates("programme_code").copy()
     first["block_set"] = first["blocks"].map(lambda s: set(str(s).split()))
-    first["diagnostic"] = first["diagnostic"].where(first["diagnostic"].notna(), None)
-    return first.reset_index(drop=True)
+    first = first.reset_index(drop=True)
+    # plain None for "any diagnostic" (pandas would turn it into NaN in a text column)
+    first["diagnostic"] = pd.Series([None if pd.isna(d) else str(d) for d in first["diagnostic"]],
+                                    dtype=object)
+    return first
 
 
 UNKNOWN_PROGRAMMES = ("Оказание первой помощи пострадавшим", "Пожарно-технический минимум",
@@ -540,7 +543,7 @@ def _documents(region, model: StaffModel) -> None:
         if data_start <= date <= data_end:
             docs.append((pid, prog, date, kind))
 
-    general = np.flatnonzero(cat["diagnostic"].isna().to_numpy())
+    general = np.flatnonzero([d is None for d in cat["diagnostic"]])
     for year in years:
         ry = region.rng("dpo", year)
         staff_y = a[a["academic_year"] == year].drop_duplicates("person_id")

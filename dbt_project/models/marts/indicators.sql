@@ -20,6 +20,7 @@
     'indicators__olympiad',
     'indicators__school_shares',
     'indicators__tasks',
+    'indicators__staff',
     'indicators__management_cycle',
 ] %}
 

@@ -27,7 +27,7 @@ cycle_inputs as (
 
 loaded_sources as (
 
-    select list(distinct source) as sources
+    select coalesce(list(distinct source), []) as sources
     from {{ ref('stg_file_registry') }}
     where status = 'loaded'
 
