@@ -233,5 +233,9 @@ def build_landing(path) -> None:
         # raw tables the staging layer expects even when this data set has none
         for table in ("rpr", "rpr_tasks"):
             _insert(con, table, [])
+        # directions 6 and 7 (staff, dpo, deficits, nokuod): _staff_fixture.py
+        from _staff_fixture import build_staff_landing
+
+        build_staff_landing(con, order)
     finally:
         con.close()

@@ -244,6 +244,9 @@ def build_landing(path) -> None:
                              subject_name=subject, grade=grade, task_order=i, task=t,
                              max_points=m, task_level=lvl, source_header=f"{t} ({m}б)")
                         for i, (t, m, lvl) in enumerate(spec, start=1)])
+        # directions 6 and 7: raw tables the staging layer expects, empty in this data set
+        for table in ("staff", "dpo", "deficits", "deficits_elements", "nokuod"):
+            _insert(con, table, [])
         # a superseded correction: registered, its rows deleted from the landing
         _register(con, "f_ege_rus_0603_old", "ege", 2025, 5, 0, status="superseded")
     finally:

@@ -7,6 +7,7 @@ Schools: A 070101 (МСУ 07, small, least favourable context), B 070102 (МСУ
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -365,5 +366,213 @@ def test_min_cell_size_var(built):
         assert (got["participants"], got["mean_test_score"], got["is_suppressed"]) == (6, None, True)
         got = one(c, OBJ, 2025, A)
         assert got["is_suppressed"] is False and got["is_flagged"] is True
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Directions 6 and 7 (issue 17): staff, ДПО, deficit diagnostics, НОКУОД. The rows are in
+# _staff_fixture.py; every expected value is computed by hand below.
+DATE = datetime.date
+STAFF_MARTS = ("staff_profile", "teacher_deficits", "teacher_deficit_elements", "school_heads",
+               "dpo_unclassified_programmes")
+PROFILE = ("SELECT * FROM marts.staff_profile WHERE academic_year = ? AND level = ? "
+           "AND municipality_code IS NOT DISTINCT FROM ? AND school_code IS NOT DISTINCT FROM ?")
+DEFICITS = ("SELECT * FROM marts.teacher_deficits WHERE academic_year = ? AND level = ? "
+            "AND school_code IS NOT DISTINCT FROM ? AND diagnostic = ? AND block = ?")
+IND = ("SELECT * FROM marts.indicators WHERE indicator_code = ? AND academic_year = ? "
+       "AND level = ? AND municipality_code IS NOT DISTINCT FROM ?")
+
+
+def test_staff_marts_documented_without_staff_keys(con):
+    for t in STAFF_MARTS:
+        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' "
+                              "AND table_name = ?", [t]).fetchall()[0][0]
+        assert " / " in (comment or ""), t
+        cols = dict(con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE "
+                                "schema_name = 'marts' AND table_name = ?", [t]).fetchall())
+        assert all(" / " in (c or "") for c in cols.values()), (t, cols)
+        assert not {"staff_key", "snils", "birth_date"} & set(cols), t
+
+
+def test_staff_profile_counts_persons_once_per_territory(con):
+    # A: teachers S02…S07 = 6 (S07's deputy + teacher rows count once; S06 also teaches at
+    # B); highest S02, S04 (методист), S07 = 3 → 50 %; first S03 → 16.67 %; none S05, S06;
+    # young (< 3 years) S03, S05 → 33.33 %; 60+ S02 (2025 − 1 − 1960 = 64) → 16.67 %;
+    # ДПО in 2023–2025: S03 (R-2), S04 (R-3 2023, R-8), S05 (R-10), S06 (R-4) = 4 → 66.67 %
+    # (S02's R-1 of 2022 has a 2025 duplicate: still 2022); students 90 / rates
+    # 1 + 1.5 + 1 + 0.5 + 1 + 0.5 = 5.5 → 16.3636
+    a = one(con, PROFILE, 2025, "school", "07", A)
+    assert (a["staff_total"], a["teachers"], a["n_highest"], a["n_first"], a["n_no_category"],
+            a["n_young"], a["n_age_60plus"], a["n_dpo_3y"]) == (7, 6, 3, 1, 2, 2, 1, 4)
+    assert a["pct_highest"] == approx(50.0) and a["pct_first"] == approx(100 / 6)
+    assert a["pct_no_category"] == approx(200 / 6) and a["pct_young"] == approx(200 / 6)
+    assert a["pct_age_60plus"] == approx(100 / 6) and a["pct_dpo_3y"] == approx(400 / 6)
+    assert a["students_per_teacher"] == approx(90 / 5.5) and a["is_suppressed"] is False
+    # B: S11 (head), S12, S06 (second school): 2 teachers → a small cell, counts stay
+    b = one(con, PROFILE, 2025, "school", "07", B)
+    assert (b["staff_total"], b["teachers"], b["n_dpo_3y"], b["is_suppressed"]) == (3, 2, 2, True)
+    assert b["pct_highest"] is None and b["students_per_teacher"] is None
+    # МСУ 07: S06 once → 7 teachers (S02…S07, S12); highest 4 → 57.14 %; ДПО 5 → 71.43 %;
+    # students 90 + 300 over rates 5.5 + 1.5
+    m = one(con, PROFILE, 2025, "municipality", "07", None)
+    assert (m["staff_total"], m["teachers"], m["n_highest"], m["n_dpo_3y"]) == (9, 7, 4, 5)
+    assert m["pct_dpo_3y"] == approx(500 / 7) and m["students_per_teacher"] == approx(390 / 7)
+    # region: 12 teachers, highest 6 (+ S12, S22, S26), first 3, none 3, young 3, 60+ 2,
+    # ДПО 7 (+ S12 R-9, S22 R-6, S23 R-7) → 58.33 %; 990 students / 12.0 = 82.5
+    r = one(con, PROFILE, 2025, "region", None, None)
+    assert (r["staff_total"], r["teachers"], r["n_highest"], r["n_first"], r["n_no_category"],
+            r["n_young"], r["n_age_60plus"], r["n_dpo_3y"]) == (15, 12, 6, 3, 3, 3, 2, 7)
+    assert r["pct_dpo_3y"] == approx(700 / 12) and r["students_per_teacher"] == approx(82.5)
+    assert r["municipality_name"] is None and m["municipality_name"] == "МСУ 07"
+    assert a["school_name"] == f"Школа {A}"
+
+
+def test_staff_register_latest_file_per_school(con):
+    """An older 2025 file of A (head S09) was superseded for A by the later file (head S01);
+    B and C come from the later file only."""
+    rows = con.execute("SELECT school_code, count(*) FROM core.fct_staff_assignment WHERE "
+                       "academic_year = 2025 AND is_head GROUP BY 1 ORDER BY 1").fetchall()
+    assert rows == [(A, 1), (B, 1), (C, 1)]
+    assert con.execute("SELECT count(*) FROM core.fct_staff_assignment WHERE staff_key = 'S09' "
+                       "AND academic_year = 2025").fetchall() == [(0,)]
+    assert con.execute("SELECT main_position, n_schools, total_rate, category FROM "
+                       "core.dim_staff WHERE academic_year = 2025 AND staff_key IN ('S06', "
+                       "'S07') ORDER BY staff_key").fetchall() == [
+        ("учитель", 2, 1.5, "соответствие занимаемой должности"),
+        ("заместитель директора", 1, 1.5, "высшая")]
+
+
+def test_teacher_deficits_rule_targeted_dpo_and_rediagnosis(con):
+    # Математика 2025 (rule: < 60 %, < 50 % for max ≤ 2): deficits S02 (e3 1/3), S04 (e1, e2
+    # 0), S06 (e4 2/4), S12 (e1 empty = 0), S23 (e1, e3, e4) → 5 of 8; without deficits
+    # S03 (all 100 %), S22 (3 of 4 ≥ 80 %); S05 has no deficit but only 2 of 4 at ≥ 80 %.
+    # Mastery 70, 100, 50, 80, 60, 90, 90, 30 → 71.25. Targeted ДПО (12 months after
+    # 15.11.2024, programme addressing the block): S04 П (R-8, «МЕТОДИКА … обновленным
+    # ФГОС.» = math_method after normalisation), S23 М (R-7, functional literacy, any
+    # diagnostic); not S12 (physics programme), S06 (R-4 before the diagnostic), S02 (R-1's
+    # duplicate of 2025 dates from 2022) → 2 of 5 = 40 %
+    r = one(con, DEFICITS, 2025, "region", None, "Математика", "все")
+    assert (r["diagnosed"], r["with_deficit"], r["no_deficit"], r["targeted_dpo"]) == (8, 5, 2, 2)
+    assert r["pct_with_deficit"] == approx(62.5) and r["pct_no_deficit"] == approx(25.0)
+    assert r["mean_mastery"] == approx(71.25) and r["pct_targeted_dpo"] == approx(40.0)
+    assert r["diagnostic_subject_code"] == "math" and r["block_name"] == "все блоки"
+    p = one(con, DEFICITS, 2025, "region", None, "Математика", "П")
+    assert (p["with_deficit"], p["targeted_dpo"], p["block_name"]) == (3, 1, "предметный")
+    m = one(con, DEFICITS, 2025, "region", None, "Математика", "М")
+    assert (m["with_deficit"], m["targeted_dpo"]) == (3, 1)
+    a = one(con, DEFICITS, 2025, "school", A, "Математика", "все")
+    assert (a["diagnosed"], a["with_deficit"]) == (5, 3) and a["mean_mastery"] == approx(72.0)
+    # the 12-month window, 2024 (diagnostic 10.10.2023): S05's course on 10.10.2024 counts
+    # (exactly 12 months), S03's on 11.10.2024 does not → 1 of 4 with a deficit; re-diagnosed
+    # in 2025: all 5, with fewer deficit elements S03 (1 → 0), S04 (3 → 2), S05 (1 → 0)
+    y = one(con, DEFICITS, 2024, "region", None, "Математика", "все")
+    assert (y["with_deficit"], y["targeted_dpo"], y["rediagnosed"], y["rediagnosed_improved"]) \
+        == (4, 1, 5, 3)
+    assert y["pct_targeted_dpo"] == approx(25.0) and y["pct_rediagnosed_improved"] == approx(60.0)
+    # small cells: the managerial diagnostic has 2 persons
+    g = one(con, DEFICITS, 2025, "region", None, "Управленческие компетенции", "все")
+    assert (g["diagnosed"], g["with_deficit"], g["is_suppressed"]) == (2, 1, True)
+    assert g["pct_with_deficit"] is None and g["mean_mastery"] is None and g["is_managerial"]
+
+
+def test_teacher_deficit_elements(con):
+    # e1 (max 1): points 1+1+0+1+1+0+1+0 = 5 of 8 → 62.5 %, deficit for S04, S12, S23 →
+    # 37.5 % < 50: not a deficit element; e2 (max 2): S02 and S06 score 1 = 50 %, not a
+    # deficit (small element: < 50); only S04 → 12.5 %; e4: 24 of 32 → 75 %
+    q = ("SELECT * FROM marts.teacher_deficit_elements WHERE academic_year = 2025 AND "
+         "level = 'region' AND diagnostic = 'Математика' AND element_order = ?")
+    e1, e2, e4 = one(con, q, 1), one(con, q, 2), one(con, q, 4)
+    assert (e1["element"], e1["block"], e1["max_points"], e1["with_deficit"]) == ("e1", "П", 1, 3)
+    assert e1["pct_mastery"] == approx(62.5) and e1["pct_with_deficit"] == approx(37.5)
+    assert e1["is_deficit_element"] is False
+    assert e2["with_deficit"] == 1 and e4["pct_mastery"] == approx(75.0)
+
+
+def test_dpo_duplicate_replaces_original_and_unclassified_list(con):
+    got = con.execute("SELECT registration_number, document_status, first_issue_date, "
+                      "issue_date, academic_year, has_duplicate, n_versions, programme_code "
+                      "FROM core.fct_dpo_document WHERE staff_key = 'S02'").fetchall()
+    assert got == [("R-1", "Дубликат", DATE(2022, 5, 10), DATE(2025, 1, 15), 2022, True, 2,
+                    "func_literacy")]
+    assert con.execute("SELECT count(*) FROM core.fct_dpo_document").fetchall() == [(12,)]
+    rows = con.execute("SELECT programme_name_key, n_spellings, n_documents, n_persons FROM "
+                       "marts.dpo_unclassified_programmes WHERE academic_year = 2025 "
+                       "ORDER BY 1").fetchall()
+    assert rows == [("оказание первой помощи", 2, 2, 2), ("пожарно технический минимум", 1, 1, 1)]
+
+
+def test_school_heads(con):
+    q = "SELECT * FROM marts.school_heads WHERE academic_year = ? AND school_code = ?"
+    lrs = "SELECT results_z, is_low_results FROM marts.low_results_schools WHERE academic_year = ? AND school_code = ?"
+    a = one(con, q, 2025, A)
+    z24, z25 = (con.execute(lrs, [y, A]).fetchall()[0] for y in (2024, 2025))
+    # S01 appointed 01.09.2024: academic year 2025, results_z before = 2024's; a new head
+    assert (a["head_since"], a["tenure_years"], a["appointment_academic_year"],
+            a["head_changed"], a["head_category"]) == (DATE(2024, 9, 1), 0, 2025, True, "высшая")
+    assert a["results_z_before"] == approx(z24[0]) and a["results_z_now"] == approx(z25[0])
+    assert a["results_z_change"] == approx(z25[0] - z24[0])
+    assert (a["was_low_results_at_appointment"], a["is_low_results_now"]) == (z24[1], z25[1])
+    # managerial diagnostic: u1 0/2 (У), u2 2/4 = 50 % < 60 (Н) → 2 blocks; НОКУОД of 2024
+    assert (a["head_diagnosed_3y"], a["head_deficit_blocks"]) == (True, 2)
+    assert (a["nokuod_total"], a["nokuod_year"], a["climate_index"]) == (80.5, 2024, None)
+    assert a["staff_dpo_3y_pct"] == approx(400 / 6) and a["school_name"] == f"Школа {A}"
+    b = one(con, q, 2025, B)
+    # since 01.06.2015: 111 full months to 20.09.2024 → 9 years; before 2014: unknown
+    assert (b["tenure_years"], b["head_changed"], b["head_diagnosed_3y"], b["results_z_before"],
+            b["nokuod_total"], b["nokuod_year"], b["staff_dpo_3y_pct"]) == (
+        9, False, False, None, 90.1, 2025, None)
+    c = one(con, q, 2025, C)
+    assert (c["tenure_years"], c["head_diagnosed_3y"], c["head_deficit_blocks"],
+            c["nokuod_total"]) == (2, True, 0, None)
+    assert con.execute("SELECT count(*) FROM marts.school_heads WHERE school_code = ?",
+                       [D]).fetchall() == [(0,)]
+
+
+def test_staff_indicators(con):
+    def ind(code, year, level="region", msu=None):
+        return one(con, IND, code, year, level, msu)
+    # region 2025: highest + first 9 of 12 → 75 %; young 3 → 25 %; ДПО 7 → 58.33 %
+    assert ind("STAFF_HIGHER_CATEGORY_PCT", 2025)["value"] == approx(75.0)
+    assert ind("STAFF_YOUNG_PCT", 2025)["value"] == approx(25.0)
+    d = ind("DPO_3Y_PCT", 2025)
+    assert (d["numerator"], d["denominator"], d["value"]) == (7, 12, approx(700 / 12))
+    # persons once: S02 sat Математика and Физика → 8 diagnosed teachers, 5 with a deficit
+    t = ind("TEACHER_DEFICIT_PCT", 2025)
+    assert (t["numerator"], t["denominator"], t["value"]) == (5, 8, approx(62.5))
+    g = ind("DEFICIT_TARGETED_DPO_PCT", 2025)
+    assert (g["numerator"], g["denominator"], g["value"]) == (2, 5, approx(40.0))
+    # НОКУОД of the last three years: A 80.5 (2024), B 90.1, D 70.0 → 80.2; МСУ 07 85.3
+    n = ind("HEAD_NOKUOD_MEAN", 2025)
+    assert (n["denominator"], n["value"], n["unit"]) == (3, approx(80.2), "points")
+    assert ind("HEAD_NOKUOD_MEAN", 2025, "municipality", "07")["value"] == approx(85.3)
+    # three heads (A, B, C), two diagnosed: a small cell (persons), value hidden
+    h = ind("HEAD_DIAGNOSED_PCT", 2025)
+    assert (h["denominator"], h["value"], h["is_suppressed"]) == (3, None, True)
+    # no head in post ≥ 2 years with a known results_z before: not computable, not hidden
+    r = ind("HEAD_RESULTS_GAIN_PCT", 2025)
+    assert (r["denominator"], r["value"], r["is_suppressed"]) == (0, None, False)
+
+
+def test_staff_indicators_with_smaller_cells_and_tenure(built):
+    """The thresholds are dbt vars: with rsoko:min_cell_size = 1 and
+    rsoko:head_min_tenure_years = 0, HEAD_DIAGNOSED_PCT = 2 of 3 and HEAD_RESULTS_GAIN_PCT
+    counts A's new head (results_z 2024 → 2025)."""
+    warehouse, tmp = built
+    copy = tmp / "staff_vars.duckdb"
+    shutil.copy(warehouse, copy)
+    dbt(copy, tmp, "run", "--select", "school_heads", "staff_profile", "indicators",
+        "--vars", json.dumps({"rsoko:min_cell_size": 1, "rsoko:head_min_tenure_years": 0}))
+    c = duckdb.connect(str(copy), read_only=True)
+    try:
+        h = one(c, IND, "HEAD_DIAGNOSED_PCT", 2025, "region", None)
+        assert (h["numerator"], h["value"]) == (2, approx(200 / 3))
+        z24, z25 = (c.execute("SELECT results_z FROM marts.low_results_schools WHERE "
+                              "academic_year = ? AND school_code = ?", [y, A]).fetchall()[0][0]
+                    for y in (2024, 2025))
+        r = one(c, IND, "HEAD_RESULTS_GAIN_PCT", 2025, "region", None)
+        assert (r["denominator"], r["value"]) == (1, 100.0 if z25 > z24 else 0.0)
+        b = one(c, PROFILE, 2025, "school", "07", B)
+        assert b["pct_highest"] == approx(50.0) and b["is_suppressed"] is False
     finally:
         c.close()
