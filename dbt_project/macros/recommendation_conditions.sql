@@ -140,19 +140,20 @@
 {% endmacro %}
 
 
-{#- Direction 7. Teachers with a deficit in a block of the diagnostic who got no ДПО
-    addressing that block within 12 months (teacher_deficits, per block, `все` excluded):
-    with_deficit − targeted_dpo ≥ param_min at the rule's level. Written against the
-    columns of marts.md `teacher_deficits` (academic_year, level, municipality_code,
-    school_code, diagnostic, block, with_deficit, targeted_dpo). -#}
+{#- Direction 7. Teachers with a deficit in a block of a subject diagnostic who got no ДПО
+    addressing that block within 12 months (teacher_deficits per block, `все` and the
+    managerial diagnostic of heads excluded): with_deficit − targeted_dpo ≥ param_min at the
+    rule's level. The blocks are named (block_name: «методический» …). -#}
 {% macro recommendation_condition__untargeted_deficits(rule) %}
     with blocks as (
         select
-            academic_year, municipality_code, school_code, diagnostic, block, with_deficit,
+            academic_year, municipality_code, school_code, diagnostic, with_deficit,
+            coalesce(block_name, block)                           as block,
             with_deficit - coalesce(targeted_dpo, 0)              as without_dpo
         from {{ ref(rule['mart']) }}
         where level = {{ rule_text(rule, 'level') }}
           and block <> 'все'
+          and not coalesce(is_managerial, false)
           and with_deficit - coalesce(targeted_dpo, 0) >= {{ rule_number(rule, 'param_min') }}
     )
     select

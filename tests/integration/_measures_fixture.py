@@ -33,6 +33,7 @@ import datetime as dt
 
 import duckdb
 
+from rsoko_pipelines.extract.schemas import landing_schemas
 from rsoko_pipelines.ingest import registry
 
 from _marts_fixture import _oge  # noqa: E402  (same folder, on sys.path)
@@ -133,7 +134,10 @@ def build_landing(path, with_measures: bool = True) -> None:
         if with_measures:
             for year, rows in MEASURES.items():
                 land("measures", f"c_measures_{year}", year, rows)
-        for table in ("ege", "vpr", "vpr_tasks", "rpr", "rpr_tasks", "olympiad", "literacy"):
+        # every other landing table the staging layer reads, empty in this data set
+        made = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+        for table in sorted(set(landing_schemas()) - made):
             _insert(con, table, [])
     finally:
         con.close()

@@ -18,10 +18,8 @@
 -- depends_on: {{ ref('vpr_objectivity') }}
 -- depends_on: {{ ref('vpr_objectivity_schools') }}
 -- depends_on: {{ ref('task_mastery') }}
-{#- teacher_deficits (rule R7.1) is built by the direction 7 work (staff, dpo, deficits); once
-    it is a model of the project, add the line «-- depends_on: (ref of teacher_deficits)»
-    above (written here without braces: a comment in SQL is still rendered). Until then
-    the rule is skipped, with a line in the dbt log. -#}
+-- depends_on: {{ ref('teacher_deficits') }}
+{#- A rule whose mart is not a model of the project is skipped (a line in the dbt log). -#}
 
 {%- set rules = [] -%}
 {%- if execute -%}
