@@ -161,9 +161,11 @@
         {{ rule_text(rule, 'level') }}                            as level,
         municipality_code,
         school_code,
-        string_agg(diagnostic || ', блок «' || block || '» — ' || without_dpo || ' из '
+        string_agg(diagnostic || ', блок «' || block || '»: ' || without_dpo || ' из '
                    || with_deficit, '; ' order by diagnostic, block) as deficit_list,
-        string_agg(distinct '«' || block || '»', ', ' order by '«' || block || '»') as blocks,
+        case when count(distinct block) = 1 then 'блок ' else 'блоки ' end
+            || string_agg(distinct '«' || block || '»', ', ' order by '«' || block || '»')
+                                                                  as blocks,
         sum(without_dpo)                                          as teachers_without_dpo
     from blocks
     group by academic_year, municipality_code, school_code
