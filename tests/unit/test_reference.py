@@ -209,8 +209,9 @@ def test_indicator_catalogue_covers_marts_md():
         assert {c: listed.get(c) for c in cat.index} == cat.direction.to_dict()
     for code, direction in expected.items():
         assert cat.loc[code, "direction"] == direction
-    assert set(cat.unit) <= {"%", "count", "per 1000"}
+    assert set(cat.unit) <= {"%", "count", "per 1000", "points"}
     assert set(cat.desired_direction) <= {"up", "down"}
+    assert cat.loc["HEAD_NOKUOD_MEAN", "unit"] == "points"
     assert cat.loc["EGE_100_COUNT", "unit"] == "count"
     assert cat.loc["GIA_REMOVED_PER_1000", "unit"] == "per 1000"
 
