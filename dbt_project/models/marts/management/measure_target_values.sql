@@ -20,6 +20,21 @@
     'indicators__tasks',
 ] %}
 
+{#- Only the years some measure compares (t − 1 and t + 1 of every start year t) that are
+    loaded: a deployment without a register, or with one year only (tiers M, F), computes
+    nothing here (the scorecard parts are not aggregated a second time). -#}
+{%- set applications = ref('int_measure_applications') %}
+{%- set loaded_years = ref('dim_academic_year') %}
+{%- set years = [] %}
+{%- if execute %}
+    {%- set years = run_query(
+        "select distinct y from (select start_academic_year - 1 as y from " ~ applications
+        ~ " union select start_academic_year + 1 from " ~ applications ~ ") "
+        ~ "where y in (select academic_year from " ~ loaded_years ~ ") order by y"
+    ).columns[0].values() | list %}
+{%- endif %}
+{%- set year_filter = ('academic_year in (' ~ (years | join(', ')) ~ ')') if years else 'false' %}
+
 with scorecard as (
 
     select * from (
@@ -28,7 +43,7 @@ with scorecard as (
                (case when cell_n is null then value
                      else {{ marts_suppress('cell_n', 'value') }} end)::double as value
         from {{ ref(part) }}
-        where level in ('school', 'municipality')
+        where level in ('school', 'municipality') and {{ year_filter }}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
     )
@@ -41,19 +56,22 @@ school_shares as (
     select 'LOW_RESULTS_SCHOOLS_PCT' as indicator_code, academic_year, municipality_code,
            school_code, case when is_low_results then 100.0 else 0.0 end as value
     from {{ ref('low_results_schools') }}
+    where {{ year_filter }}
     union all
     select 'RESILIENT_SCHOOLS_PCT', academic_year, municipality_code, school_code,
            case when results_group = 'резильентная' then 100.0 else 0.0 end
     from {{ ref('low_results_schools') }}
-    where results_group is not null
+    where results_group is not null and {{ year_filter }}
     union all
     select 'VPR_FLAGGED_SCHOOLS_PCT', academic_year, municipality_code, school_code,
            case when is_flagged then 100.0 else 0.0 end
     from {{ ref('vpr_objectivity_schools') }}
+    where {{ year_filter }}
     union all
     select 'VPR_FLAGGED_REPEAT_PCT', academic_year, municipality_code, school_code,
            case when consecutive_flagged_years >= 2 then 100.0 else 0.0 end
     from {{ ref('vpr_objectivity_schools') }}
+    where {{ year_filter }}
 
 ),
 
