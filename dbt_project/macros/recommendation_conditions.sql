@@ -46,7 +46,7 @@
     ),
     failing as (
         select
-            s.academic_year, s.municipality_code, s.school_code, s.procedure_name,
+            s.academic_year, s.municipality_code, s.school_code, s.procedure,
             s.subject_name, s.grade, s.participants, s.pct_failed,
             r.pct_failed                                          as region_pct_failed
         from results as s
@@ -69,7 +69,7 @@
         municipality_code,
         school_code,
         string_agg(subject_name
-                   || case when procedure_name in ('ВПР', 'РПР') then ', ' || grade || ' класс' else '' end
+                   || case when procedure in ('VPR', 'RPR') then ', ' || grade || ' класс' else '' end
                    || ' — ' || {{ ru_percent('pct_failed') }}
                    || ' (' || participants || ' ' || {{ ru_plural('participants', 'участник', 'участника', 'участников') }}
                    || '; по региону — ' || coalesce({{ ru_percent('region_pct_failed') }}, 'нет данных') || ')',
