@@ -584,9 +584,9 @@ def test_staff_indicators_with_smaller_cells_and_tenure(built):
 # --- issue 19: recommendations without a register of measures ----------------------------
 def test_recommendations_without_measures(con):
     """No raw.measures at all (the source is optional): the marts build, recommendations wait
-    for the register, measure_effects is empty. R7.1 (teachers with a deficit without targeted
-    ДПО) on the deficits above: A 2024 — Математика, «методический» 3 with a deficit, 1 with
-    targeted ДПО; «предметный» 2, none."""
+    for the register, measure_effects is empty. R7.1 (≥ 2 teachers with a deficit in a block
+    without targeted ДПО) on the deficits above: A 2024 — Математика, «методический» 3 with a
+    deficit, 1 with targeted ДПО; «предметный» 2, none."""
     assert con.execute("SELECT count(*) FROM marts.measure_effects").fetchone()[0] == 0
     statuses = con.execute("SELECT DISTINCT acted_on, acted_on_status FROM marts.recommendations "
                            "WHERE academic_year = 2024").fetchall()
@@ -600,7 +600,10 @@ def test_recommendations_without_measures(con):
                         "«предметный»: 2 из 2.")
     assert "адресующим блоки «методический», «предметный»," in text
     assert kind == "курсы ДПО по выявленным дефицитам"
-    # 2025: C has «методический» 1 of 1 with targeted ДПО (no rule), «предметный» 1 without
-    assert con.execute("SELECT evidence FROM marts.recommendations WHERE academic_year = 2025 "
-                       "AND school_code = ? AND rule_code = 'R7.1'", [C]).fetchone()[0].endswith(
-        "Математика, блок «предметный»: 1 из 1.")
+    # 2025: A «методический» 2 of 2 without targeted ДПО; B and C have one teacher without
+    # it in a block («предметный» 1 of 1): below the rule's 2 teachers, no recommendation
+    assert con.execute("SELECT school_code, evidence FROM marts.recommendations WHERE "
+                       "academic_year = 2025 AND rule_code = 'R7.1'").fetchall() == [
+        (A, "Диагностика профессиональных дефицитов 2024/25, учителя с дефицитом, не получившие "
+            "адресного ДПО в течение 12 месяцев (из всех с дефицитом в блоке): Математика, блок "
+            "«методический»: 2 из 2.")]
