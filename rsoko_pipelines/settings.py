@@ -32,6 +32,8 @@ SOURCE_SYSTEMS = {
     "dpo": "ФИС ФРДО (выгрузки провайдеров ДПО) / ДПО documents from the providers",
     "deficits": "Платформа диагностики ЦНППМ: профессиональные дефициты / deficit diagnostics",
     "nokuod": "Оператор НОКУОД: независимая оценка качества условий / НОКУОД results",
+    # the management cycle (issue 19)
+    "measures": "Реестр мер управления качеством (приказы, планы) / register of management measures",
 }
 SOURCES = tuple(SOURCE_SYSTEMS)
 

@@ -24,7 +24,7 @@ def generate_cmd(
                                        help="Output folder (default: the inbox, RSOKO_INBOX_DIR)."),
     sources: Optional[str] = typer.Option(
         None, "--sources", help="Comma-separated subset: schools,ege,oge,vpr,rpr,olympiad,"
-                                "literacy,staff,dpo,deficits,nokuod."),
+                                "literacy,staff,dpo,deficits,nokuod,measures."),
     workers: int = typer.Option(2, "--workers", help="Parallel processes (1 = in this process)."),
     profile: str = typer.Option("default", "--profile",
                                 help="default, or variant: a second region that differs in "

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy",
                # directions 6 and 7 (issue 17)
                "staff", "dpo", "deficits", "nokuod")
+ALL_SOURCES += ("measures",)                      # issue 19: the register of measures
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
 _SOURCES: dict[str, tuple[str, str, dict]] = {
@@ -48,10 +49,13 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "dpo": ("rsoko_pipelines.demo.dpo", "generate_dpo", {}),
     "deficits": ("rsoko_pipelines.demo.deficits", "generate_deficits", {}),
     "nokuod": ("rsoko_pipelines.demo.nokuod", "generate_nokuod", {}),
+    # issue 19: the register of measures
+    "measures": ("rsoko_pipelines.demo.measures", "generate_measures", {}),
 }
 # rough relative cost, to start the big units first
 _COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1,
          "dpo": 6, "deficits": 5, "staff": 5, "nokuod": 1}
+_COST["measures"] = 1
 
 
 @dataclass
@@ -269,6 +273,11 @@ def generate(tier: str = "S", seed: int = 20250607, out: Path | str = Path("var/
         f"ВПР not confirmed {len(t.get('vpr_not_confirmed_schools', []))}, inflating look-alikes "
         f"{len(t.get('vpr_inflating_lookalikes', []))}, generous olympiad stages "
         f"{len(t.get('olympiad_generous_schools', []))} school-years")
+    cycle = t.get("management_cycle") or {}
+    if cycle.get("measures"):
+        console.print(f"planted management cycle: {len(cycle['measures'])} measures; effect "
+                      f"groups in {cycle['effect_year'] or 'no year with t−1 and t+1'}: "
+                      + ", ".join(f"{e['role']} {len(e['schools'])}" for e in cycle["effects"]))
     console.print(f"peak RSS: main {peak_self:,.0f} MB, largest worker {max(peak_child, peak_unit):,.0f} MB")
     manifest.stats = stats  # type: ignore[attr-defined]  # run figures, not written to disk
     return manifest

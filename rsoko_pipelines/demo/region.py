@@ -564,5 +564,18 @@ def build_region(tier: str = "S", seed: int = 20250607, n_schools: int | None = 
     from rsoko_pipelines.demo.planted import plant_methodology_truths   # issue 21
 
     schools = plant_methodology_truths(schools, lambda year: rng("methodology truths", year))
+    schools = _with_planted_measure_effects(schools, years, seed)   # issue 19
     return Region(tier=tier, seed=int(seed), years=years, region_code=region_code,
                   municipalities=municipalities, schools=schools, profile=profile)
+
+
+# ---------------------------------------------------------------------------------------
+# issue 19: what the planted measures really do (demo/measure_plan.py)
+# ---------------------------------------------------------------------------------------
+def _with_planted_measure_effects(schools: pd.DataFrame, years: list[int], seed: int) -> pd.DataFrame:
+    """``school_effect`` after the planted measures (a positive kind from t+1, the trend of
+    the self-selection trap's context group); the plan draws from its own stream, the one
+    the register generator uses too."""
+    from rsoko_pipelines.demo.measure_plan import STREAM, apply_measure_effects
+
+    return apply_measure_effects(schools, years, _stream(seed, (STREAM,)))

@@ -63,6 +63,15 @@ Directions 6 and 7 (staff, dpo, deficits, nokuod; per-file checks of the contrac
                              of the year before … 31 August of the folder's academic year
 ``_diagnostic_known``        (deficits) the diagnostic is in ref_deficit_diagnostics
 ``_total_is_mean``           (nokuod) total = the mean of the five criteria ± 0.1
+``_kind_known``              (measures) `Вид меры` is a kind of ref_measure_kinds (case, spaces
+                             and ё/е do not matter)
+``_indicator_known``         (measures) `Целевой показатель` is a code of indicator_catalogue
+``_target_matches_level``    (measures) `Уровень` ОО has a `Код ОО`; МСУ has a `Код МСУ` and
+                             no `Код ОО`
+``_msu_known``               (measures) a МСУ-level target is a municipality of the registry
+``_school_in_msu``           (measures) a school target given with a `Код МСУ` lies in it
+``_start_in_register_year``  (measures) the measure started before the end of the register's
+                             academic year (31 August of the folder year)
 """
 
 from __future__ import annotations
@@ -77,7 +86,9 @@ REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scal
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
                     "ref_literacy_levels", "ref_ege_min_scores",
                     # directions 6 and 7
-                    "ref_staff_positions", "ref_staff_categories", "ref_deficit_diagnostics")
+                    "ref_staff_positions", "ref_staff_categories", "ref_deficit_diagnostics",
+                    # issue 19 (measures)
+                    "ref_measure_kinds", "indicator_catalogue")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
@@ -90,7 +101,7 @@ _SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia
                 "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
                 "literacy": ("school_code",),
                 "staff": ("school_code",), "deficits": ("school_code",),
-                "nokuod": ("school_code",)}
+                "nokuod": ("school_code",), "measures": ("school_code",)}
 DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_school_known": _SCHOOL_KEYS,
     "_school_active": _SCHOOL_KEYS,
@@ -122,6 +133,12 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_diagnostic_known": ("diagnostic",),
     "_total_is_mean": ("openness", "comfort", "accessibility", "courtesy", "satisfaction",
                        "total_score"),
+    "_kind_known": ("measure_kind",),
+    "_indicator_known": ("target_indicator",),
+    "_target_matches_level": ("target_level", "school_code", "msu_code"),
+    "_msu_known": ("msu_code",),
+    "_school_in_msu": ("school_code", "msu_code"),
+    "_start_in_register_year": ("start_date",),
 }
 
 
@@ -418,6 +435,40 @@ def _nokuod_sql(with_registry: bool) -> str:
     return _assemble(["x AS (SELECT 1)"], [], sels, "code" if with_registry else None)
 
 
+def _measures_sql(with_registry: bool) -> str:
+    """The register of measures: kinds and indicator codes of the seeds, the target code
+    that goes with `Уровень`, the target in the registry of the year."""
+    norm = "regexp_replace(lower(replace(trim({}), 'ё', 'е')), '\\s+', ' ', 'g')"
+    ctes = [f"k AS (SELECT DISTINCT {norm.format('measure_kind')} AS kind FROM ref_measure_kinds)",
+            "i AS (SELECT DISTINCT upper(trim(indicator_code)) AS code FROM indicator_catalogue)"]
+    joins = [f"LEFT JOIN k ON k.kind = {norm.format('f.measure_kind')}",
+             "LEFT JOIN i ON i.code = upper(trim(f.target_indicator))"]
+    sels = [
+        "CASE WHEN f.measure_kind IS NOT NULL THEN k.kind IS NOT NULL END AS _kind_known",
+        "CASE WHEN f.target_indicator IS NOT NULL THEN i.code IS NOT NULL END "
+        "AS _indicator_known",
+        """CASE f.target_level WHEN 'ОО' THEN f.school_code IS NOT NULL
+             WHEN 'МСУ' THEN f.msu_code IS NOT NULL AND f.school_code IS NULL
+           END AS _target_matches_level""",
+        "CASE WHEN f.start_date IS NOT NULL THEN f.start_date::DATE < "
+        "make_date(f.academic_year::INT, 9, 1) END AS _start_in_register_year",
+    ]
+    if with_registry:
+        ctes.append("rm AS (SELECT DISTINCT academic_year::INT AS y, trim(msu_code) AS msu "
+                    "FROM reg WHERE msu_code IS NOT NULL)")
+        ctes.append("rs AS (SELECT academic_year::INT AS y, school_code, "
+                    "any_value(trim(msu_code)) AS msu FROM reg WHERE school_code IS NOT NULL "
+                    "GROUP BY ALL)")
+        joins.append("LEFT JOIN rm ON rm.y = f.academic_year AND rm.msu = f.msu_code")
+        joins.append("LEFT JOIN rs ON rs.y = f.academic_year AND rs.school_code = f.school_code")
+        sels.append("CASE WHEN f.target_level = 'МСУ' AND f.msu_code IS NOT NULL "
+                    "THEN rm.msu IS NOT NULL END AS _msu_known")
+        sels.append("CASE WHEN f.target_level = 'ОО' AND f.msu_code IS NOT NULL "
+                    "AND rs.school_code IS NOT NULL THEN rs.msu = f.msu_code END "
+                    "AS _school_in_msu")
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
 def _schools_sql() -> str:
     return """SELECT f.__rid,
         CASE WHEN f.successor_code IS NULL THEN NULL
@@ -450,6 +501,8 @@ _INPUT_COLUMNS = {
     "dpo": ("academic_year", "issue_date"),
     "nokuod": ("academic_year", "school_code", "openness", "comfort", "accessibility",
                "courtesy", "satisfaction", "total_score"),
+    "measures": ("academic_year", "measure_kind", "target_indicator", "target_level",
+                 "school_code", "msu_code", "start_date"),
 }
 _INPUT_COLUMNS["rpr"] = _INPUT_COLUMNS["vpr"]
 
@@ -473,6 +526,8 @@ def derived_sql(suite: str, with_registry: bool) -> str | None:
         return _dpo_sql()
     if suite == "nokuod":
         return _nokuod_sql(with_registry)
+    if suite == "measures":
+        return _measures_sql(with_registry)
     return None
 
 
@@ -504,6 +559,8 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
               or suite == "schools"]
     if suite in ("olympiad", "literacy") and not with_registry:
         needed = [c for c in needed if c != "school_code"]
+    if suite == "measures":     # its codes are also checked against the level, registry or not
+        needed = list(_INPUT_COLUMNS[suite])
     missing = [c for c in needed if c not in df.columns]
     if missing:
         notes.append("derived checks skipped, input columns missing / производные проверки "
@@ -555,6 +612,9 @@ _SEED_COLUMNS = {
     "ref_staff_categories": "category,category_en,category_group,category_rank,valid_from,"
                             "requires_category",
     "ref_deficit_diagnostics": "diagnostic,subject_code,is_managerial",
+    "ref_measure_kinds": "measure_kind,kind_code,name_en,description_ru",
+    "indicator_catalogue": "indicator_code,name_ru,name_en,direction,formula,unit,"
+                           "desired_direction,target,sources",
 }
 
 

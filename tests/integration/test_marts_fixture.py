@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 DBT = str(Path(sys.executable).parent / "dbt")
 MARTS = ("assessment_results", "task_mastery", "vpr_objectivity", "vpr_objectivity_schools",
          "school_context", "low_results_schools", "olympiad_coverage", "literacy_results",
-         "indicators", "olympiad_objectivity", "olympiad_objectivity_schools")
+         "indicators", "olympiad_objectivity", "olympiad_objectivity_schools",
+         "recommendations", "measure_effects")    # issue 19
 A, B, C, D = "070101", "070102", "070201", "070202"
 
 
@@ -316,6 +317,8 @@ def test_indicators(con):
         "FROM marts.indicators WHERE academic_year = 2025 AND level = 'region'").fetchall()}
     catalogue = {r[0] for r in con.execute(
         "SELECT indicator_code FROM reference.indicator_catalogue").fetchall()}
+    # issue 19: this data set has no register of measures (source `measures` not loaded)
+    catalogue -= {"RECOMMENDATIONS_ACTED_PCT", "MEASURE_EFFECT_POSITIVE_PCT"}
     assert set(got) == catalogue and len(catalogue) >= 17
     expected = {
         "EGE_FAIL_PCT": (400 / 21, 4, 21),       # rus 2 + base 1 + prof 1 of 14 + 5 + 2
@@ -576,3 +579,31 @@ def test_staff_indicators_with_smaller_cells_and_tenure(built):
         assert b["pct_highest"] == approx(50.0) and b["is_suppressed"] is False
     finally:
         c.close()
+
+
+# --- issue 19: recommendations without a register of measures ----------------------------
+def test_recommendations_without_measures(con):
+    """No raw.measures at all (the source is optional): the marts build, recommendations wait
+    for the register, measure_effects is empty. R7.1 (≥ 2 teachers with a deficit in a block
+    without targeted ДПО) on the deficits above: A 2024 — Математика, «методический» 3 with a
+    deficit, 1 with targeted ДПО; «предметный» 2, none."""
+    assert con.execute("SELECT count(*) FROM marts.measure_effects").fetchone()[0] == 0
+    statuses = con.execute("SELECT DISTINCT acted_on, acted_on_status FROM marts.recommendations "
+                           "WHERE academic_year = 2024").fetchall()
+    assert statuses == [(None, "ожидает реестра мер 2024/25")]
+    evidence, text, kind = con.execute(
+        "SELECT evidence, recommendation, suggested_measure_kind FROM marts.recommendations "
+        "WHERE academic_year = 2024 AND school_code = ? AND rule_code = 'R7.1'", [A]).fetchone()
+    assert evidence == ("Диагностика профессиональных дефицитов 2023/24, учителя с дефицитом, "
+                        "не получившие адресного ДПО в течение 12 месяцев (из всех с дефицитом "
+                        "в блоке): Математика, блок «методический»: 2 из 3; Математика, блок "
+                        "«предметный»: 2 из 2.")
+    assert "адресующим блоки «методический», «предметный»," in text
+    assert kind == "курсы ДПО по выявленным дефицитам"
+    # 2025: A «методический» 2 of 2 without targeted ДПО; B and C have one teacher without
+    # it in a block («предметный» 1 of 1): below the rule's 2 teachers, no recommendation
+    assert con.execute("SELECT school_code, evidence FROM marts.recommendations WHERE "
+                       "academic_year = 2025 AND rule_code = 'R7.1'").fetchall() == [
+        (A, "Диагностика профессиональных дефицитов 2024/25, учителя с дефицитом, не получившие "
+            "адресного ДПО в течение 12 месяцев (из всех с дефицитом в блоке): Математика, блок "
+            "«методический»: 2 из 2.")]

@@ -3,7 +3,9 @@
 of issue 21: vpr_leaked_answers, vpr_not_confirmed_schools, vpr_inflating_lookalikes,
 olympiad_generous_schools; figures by rsoko_pipelines.demo.evaluate, the same code as
 `rsoko demo evaluate`), plus the small-cell rule over every mart and region values
-recomputed from participant rows.
+recomputed from participant rows;
+and the management cycle (issue 19): the effects of planted measures and the
+recommendations acted on.
 
 Work is shared: the landing (raw schema) of tier S is ingested once per machine and cached
 next to the generated tier (`<cache>/tier-S-<seed>-landing-<sha>.duckdb`, keyed by the
@@ -211,6 +213,12 @@ def _marts(con) -> list[str]:
         "ORDER BY 1").fetchall()]
 
 
+# marts without participant-level rates: registry context, and the management cycle
+# (recommendations word the figures of other marts; measure_effects aggregates school-level
+# indicator values, themselves suppressed below the cell size)
+WITHOUT_PARTICIPANTS = {"school_context", "recommendations", "measure_effects", "data_status"}
+
+
 def test_no_rate_or_mean_exposed_for_small_cells(con):
     marts = _marts(con)
     assert set(marts) == mart_names(), marts
@@ -226,7 +234,7 @@ def test_no_rate_or_mean_exposed_for_small_cells(con):
             continue
         participants = CELL_COUNT.get(mart, "participants")
         if participants not in cols:
-            assert mart == "school_context", mart   # registry context only, no participants
+            assert mart in WITHOUT_PARTICIPANTS, mart
             continue
         rates = [c for c, t in cols.items()
                  if t == "DOUBLE" and c not in NOT_PARTICIPANT_RATES.get(mart, set())]
@@ -311,8 +319,13 @@ def test_every_indicator_has_region_values_each_year(con):
     years = [r[0] for r in con.execute("SELECT DISTINCT academic_year FROM "
                                        "core.fct_assessment_result ORDER BY 1").fetchall()]
     # the exit share needs the previous year; HEAD_RESULTS_GAIN_PCT needs a head in post for
-    # 2 years whose appointment's previous year is loaded: 4 years at least (tier S has 3)
-    assert missing == sorted([("LOW_RESULTS_EXIT_PCT", first_year)]
+    # 2 years whose appointment's previous year is loaded: 4 years at least (tier S has 3);
+    # the recommendations acted on, last year's recommendations; the measures' effect,
+    # t − 1 and t + 1 (first evaluated in the 3rd year)
+    assert missing == sorted([("LOW_RESULTS_EXIT_PCT", first_year),
+                              ("MEASURE_EFFECT_POSITIVE_PCT", first_year),
+                              ("MEASURE_EFFECT_POSITIVE_PCT", first_year + 1),
+                              ("RECOMMENDATIONS_ACTED_PCT", first_year)]
                              + [("HEAD_RESULTS_GAIN_PCT", y) for y in years]), missing
     for code, year, value in con.execute(
             "SELECT indicator_code, academic_year, value FROM marts.indicators "
@@ -398,3 +411,98 @@ def test_head_turnarounds_detected(built, con):
     print(f"  heads appointed to low-results schools found: {len(seen & (planted | stayed))} "
           f"of {len(planted | stayed)} planted")
     assert len(seen & stayed) >= 0.9 * len(stayed)
+
+
+def _planted_effect(built, con, role) -> tuple[dict, dict]:
+    truth = next(e for e in built[1]["management_cycle"]["effects"] if e["role"] == role)
+    cur = con.execute(
+        "SELECT * FROM marts.measure_effects WHERE academic_year = ? AND measure_kind = ? "
+        "AND target_indicator = ? AND level = 'school'",
+        [truth["academic_year"], truth["measure_kind"], truth["target_indicator"]])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) == 1, rows
+    row = dict(zip(names, rows[0]))
+    print(f"\n{role}: {truth['measure_kind']} → {truth['target_indicator']} "
+          f"(planted {truth['effect_sd']} SD): treated {row['treated']} of {len(truth['schools'])}, "
+          f"comparison {row['comparison']} in {row['cells']} cells; naive before/after "
+          f"{row['mean_change_treated']:+.3f}, comparison {row['mean_change_comparison']:+.3f}, "
+          f"effect {row['effect']:+.3f} [{row['ci_low']:+.3f}; {row['ci_high']:+.3f}], "
+          f"conclusive {row['is_conclusive']}")
+    assert row["status"] == "рассчитан" and row["treated"] >= 10 and row["comparison"] >= 10
+    return truth, row
+
+
+def test_planted_positive_effect_is_conclusive(built, con):
+    truth, row = _planted_effect(built, con, "positive")
+    assert truth["expected_sign"] == 1
+    assert row["is_conclusive"] and row["ci_low"] > 0 and row["effect"] > 0
+    assert row["is_improvement"]                # VPR_BASIC_PCT: up is better
+
+
+def test_planted_null_effect_is_not_conclusive(built, con):
+    _truth, row = _planted_effect(built, con, "null")
+    assert not row["is_conclusive"] and row["ci_low"] < 0 < row["ci_high"]
+
+
+def test_self_selection_trap_matched_closer_than_naive(built, con):
+    """The trap's schools come from a context group that improves anyway (the manifest's
+    trend cells); the measure does nothing (truth 0). The naive before/after of the treated
+    sees the trend, the comparison of the same cells removes it."""
+    truth, row = _planted_effect(built, con, "self_selection_trap")
+    naive, matched = row["mean_change_treated"], row["effect"]
+    print(f"self-selection trap: truth 0, naive before/after {naive:+.3f}, matched {matched:+.3f}")
+    assert truth["effect_sd"] == 0
+    assert abs(matched) < abs(naive)
+    assert naive > 0 and not row["is_conclusive"]
+
+
+def _acted_truth(measures: list[dict], kind, level, msu, school, year) -> bool:
+    """A measure of that kind for that target started from 1 September of the year to
+    31 August of the next (the manifest's register, independent of the SQL)."""
+    start, end = f"{year}-09-01", f"{year + 1}-09-01"
+    return any(m["measure_kind"] == kind and m["level"] == level
+               and (m["school_code"] == school if level == "school"
+                    else m["municipality_code"] == msu)
+               and start <= m["start_date"] < end for m in measures)
+
+
+def test_recommendations_acted_on_equal_the_planted_truth(built, con):
+    cycle = built[1]["management_cycle"]
+    last_year = max(built[1]["years"])
+    rows = con.execute(
+        "SELECT academic_year, level, municipality_code, school_code, rule_code, "
+        "suggested_measure_kind, acted_on, acted_measure_code FROM marts.recommendations"
+    ).fetchall()
+    decided = [r for r in rows if r[6] is not None]
+    assert {r[0] for r in rows if r[6] is None} == {last_year}   # its window is not loaded
+    wrong = [r for r in decided
+             if r[6] != _acted_truth(cycle["measures"], r[5], r[1], r[2], r[3], r[0])]
+    acted = sum(r[6] for r in decided)
+    print(f"\nrecommendations: {len(rows)}, decided {len(decided)}, acted on {acted}, "
+          f"disagreeing with the manifest {len(wrong)}")
+    assert wrong == []
+    assert 10 <= acted < len(decided)
+    # the planted answers to R2.1 / R5.x meet their recommendation (in window: acted on)
+    answers = [m for m in cycle["measures"] if m["answers"] and m["role"] == "answer"]
+    found = {(r[0], r[3], r[4]): r[6] for r in rows}
+    met = [found.get((int(m["answers"].split()[1]), m["school_code"], m["answers"].split()[0]))
+           for m in answers]
+    print(f"planted answers in the window: {len(answers)}, their recommendation found "
+          f"{sum(v is not None for v in met)}, acted on {sum(bool(v) for v in met)}")
+    assert sum(bool(v) for v in met) >= 0.8 * len(answers)
+    # late answers and other kinds leave their recommendation not acted on
+    for m in (m for m in cycle["measures"] if m["role"] in ("answer_late", "answer_other_kind")):
+        rule, year = m["answers"].split()
+        assert found.get((int(year), m["school_code"], rule)) in (False, None), m
+
+
+def test_recommendations_read_as_written(con):
+    rows = con.execute("SELECT rule_code, recommendation, evidence FROM marts.recommendations"
+                       ).fetchall()
+    assert rows and all("{" not in t and "{" not in e and e.endswith(".") for _, t, e in rows)
+    for rule, text, evidence in con.execute(
+            "SELECT rule_code, recommendation, evidence FROM marts.recommendations "
+            "WHERE academic_year = 2025 QUALIFY row_number() OVER (PARTITION BY rule_code "
+            "ORDER BY length(evidence), school_code) = 1 ORDER BY rule_code").fetchall():
+        print(f"\n{rule}: {text}\n    {evidence}")

@@ -11,6 +11,7 @@ with years as (
     union select academic_year from {{ ref('stg_rpr') }}
     union select academic_year from {{ ref('stg_olympiad') }}
     union select academic_year from {{ ref('stg_literacy') }}
+    union select academic_year from {{ ref('stg_measures') }}     -- issue 19
 
 ),
 

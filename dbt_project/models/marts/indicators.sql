@@ -22,6 +22,7 @@
     'indicators__tasks',
     'indicators__staff',
     'indicators__olympiad_objectivity',
+    'indicators__management_cycle',
 ] %}
 
 with computed as (
