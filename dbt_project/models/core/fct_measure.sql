@@ -1,7 +1,7 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='fail', schema='core',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- One row per register year × measure: a measure of a known kind applied to a school of
@@ -12,7 +12,7 @@
 with measures as (
 
     select * from {{ ref('stg_measures') }}
-    where {{ academic_year_filter() }}
+    where {{ in_build_scope() }}
       and measure_kind is not null
       and start_date is not null
 
@@ -68,7 +68,8 @@ final as (
         target_indicator::varchar                                as target_indicator,
         basis::varchar                                           as basis,
         _file_id::varchar                                        as _file_id,
-        _source_line::integer                                    as _source_line
+        _source_line::integer                                    as _source_line,
+        _slice::varchar                                          as _slice
     from targeted
 
 )

@@ -1,23 +1,18 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='academic_year',
+    materialized='incremental', incremental_strategy='append',
     on_schema_change='sync_all_columns', schema='staging',
-    pre_hook="{{ delete_partition_rows() }}"
+    pre_hook="{{ delete_build_scope_rows() }}"
 ) }}
 
 -- The register of measures as delivered, with the kind spelled as in ref_measure_kinds
 -- (case, spaces and ё/е do not matter), the level in the marts' words (school /
 -- municipality), the target code that goes with it, and the academic year the measure
--- started in. A region that keeps no register has no raw.measures: no rows, no error.
+-- started in. A region that keeps no register has an empty raw.measures: no rows, no error.
 
 with source as (
 
-    select * from {{ optional_source('raw', 'measures', {
-        'academic_year': 'integer', 'measure_code': 'varchar', 'measure_kind': 'varchar',
-        'direction': 'integer', 'target_level': 'varchar', 'school_code': 'varchar',
-        'msu_code': 'varchar', 'start_date': 'date', 'end_date': 'date',
-        'target_indicator': 'varchar', 'basis': 'varchar', '_file_id': 'varchar',
-        '_source_line': 'integer'}) }} as landed
-    where {{ academic_year_filter() }}
+    select * from {{ released_rows('measures') }} as landed
+    where {{ in_build_scope() }}
 
 ),
 
@@ -53,7 +48,8 @@ renamed as (
         upper({{ clean_code('source.target_indicator') }})     as target_indicator,
         {{ clean_text('source.basis') }}                       as basis,
         source._file_id,
-        source._source_line
+        source._source_line,
+        source._slice
 
     from source
     left join kinds
