@@ -32,16 +32,20 @@ SEEDS = (
     "ref_school_kinds",
     "ref_procedures",
     "indicator_catalogue",
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    "ref_niko_subjects",
+    "ref_sample_rules",
 )
 
 # Non-string columns; every other column is read as str (empty cell -> missing).
 _INT = {
     "academic_year", "task_no", "max_points", "primary_score", "test_score", "grade", "mark",
     "min_primary_score", "max_primary_score", "task_order", "direction",
+    "min_participants_municipality",
 }
 _NULLABLE_INT = {"min_test_score", "min_mark"}
 _FLOAT = {"min_score", "max_score", "target"}
-_BOOL = {"is_advanced"}
+_BOOL = {"is_advanced", "school_level_published"}
 
 
 @lru_cache(maxsize=None)

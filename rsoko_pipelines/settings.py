@@ -17,6 +17,8 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+# directions 4 and 9, НИКО and surveys (issue 18)
+SOURCES += ("niko", "population", "career", "survey")
 
 
 def _path(var: str, default: Path) -> Path:

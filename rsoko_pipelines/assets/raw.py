@@ -21,6 +21,11 @@ SOURCE_SYSTEMS = {
     "rpr": "ФИС ОКО (региональные работы): РПР / regional check works",
     "olympiad": "Региональная система ВсОШ / olympiad system",
     "literacy": "Региональная оценка функциональной грамотности / literacy assessment",
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    "niko": "ФИС ОКО: индивидуальные результаты НИКО (выборка) / federal system, НИКО sample study results",
+    "population": "Росстат: численность детей по возрасту и МСУ / Rosstat, children by age and municipality",
+    "career": "Профориентация и профильное обучение по ОО / career guidance and profile classes per school",
+    "survey": "Региональная платформа анкетирования / regional survey platform",
 }
 CHECK_NAME = "great_expectations"
 

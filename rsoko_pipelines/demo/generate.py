@@ -28,6 +28,8 @@ from rsoko_pipelines.demo.region import Region, build_region
 log = logging.getLogger(__name__)
 
 ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
+# directions 4 and 9, НИКО and surveys (issue 18)
+ALL_SOURCES += ("niko", "population", "career", "survey")
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
 _SOURCES: dict[str, tuple[str, str, dict]] = {
@@ -38,9 +40,15 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "rpr": ("rsoko_pipelines.demo.vpr", "generate_vpr", {"procedure": "RPR"}),
     "olympiad": ("rsoko_pipelines.demo.olympiad", "generate_olympiad", {}),
     "literacy": ("rsoko_pipelines.demo.literacy", "generate_literacy", {}),
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    "niko": ("rsoko_pipelines.demo.niko", "generate_niko", {}),
+    "population": ("rsoko_pipelines.demo.population", "generate_population", {}),
+    "career": ("rsoko_pipelines.demo.career", "generate_career", {}),
+    "survey": ("rsoko_pipelines.demo.survey", "generate_survey", {}),
 }
 # rough relative cost, to start the big units first
 _COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1}
+_COST.update({"survey": 15, "niko": 3, "career": 1, "population": 1})   # issue 18
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""ВПР / РПР «Индивидуальные результаты» (XLSX, ФИС ОКО layout), read with python-calamine.
+"""ВПР / РПР / НИКО «Индивидуальные результаты» (XLSX, ФИС ОКО layout), read with
+python-calamine.
 
 Only the first sheet is read. Rows 1–4: title, max primary score, task levels, header.
 Codes: a text cell is kept as is; a numeric cell in a code column is a contract issue:
@@ -33,6 +34,18 @@ _DASH = {"-", "\u2013", "\u2014", "\u2212"}
 def _title_re(procedure: str) -> re.Pattern:
     return re.compile(rf"^(?P<proc>{procedure})\s+(?P<year>\d{{4}})\s+(?P<subject>.+?)\s+"
                       r"(?P<grade>\d{1,2})\s*(?:класс|кл\.?)$", re.I)
+
+
+def _other_procedure(title: str, spec: SourceSpec) -> tuple[str | None, str | None]:
+    """(procedure, source) of another ФИС ОКО form whose title this is (a ВПР file dropped
+    into the РПР or НИКО folder), or (None, None)."""
+    from rsoko_pipelines.extract.schemas import column_maps
+
+    for source, raw in column_maps()["sources"].items():
+        other = raw.get("procedure_title")
+        if source != spec.source and other and _title_re(other).match(title):
+            return other, source
+    return None, None
 
 
 def _first_text(row: list) -> str:
@@ -70,14 +83,13 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
     title = _first_text(rows[0])
     m = _title_re(procedure).match(title)
     if not m:
-        other = "РПР" if procedure == "ВПР" else "ВПР"
-        wrong_folder = _title_re(other).match(title)
+        other, other_source = _other_procedure(title, spec)
         raise ExtractError(
             "title", f"{name}: row 1 is not a title '{procedure} <year> <subject> <grade> "
             f"класс'" + (f" (it is a {other} file in the {spec.source} folder)"
-                         if wrong_folder else ""), rows=[1],
-            hint=(f"move the file to the {other.lower() == 'рпр' and 'rpr' or 'vpr'} folder"
-                  if wrong_folder else "export the «Индивидуальные результаты» form from ФИС "
+                         if other else ""), rows=[1],
+            hint=(f"move the file to the {other_source} folder"
+                  if other else "export the «Индивидуальные результаты» form from ФИС "
                   "ОКО unchanged: its row 1 holds the title, e.g. "
                   f"'{procedure} 2025 Русский язык 4 класс'"))
     if int(m["year"]) != academic_year:

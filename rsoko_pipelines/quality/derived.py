@@ -52,10 +52,16 @@ from rsoko_pipelines.settings import SEEDS_DIR
 REGISTRY_KEY = "schools"
 REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scale",
                     "ref_mark_boundaries", "ref_subjects", "ref_olympiad_subjects",
-                    "ref_literacy_levels")
+                    "ref_literacy_levels",
+                    # issue 18: НИКО subjects, the survey question catalogue
+                    "ref_niko_subjects", "ref_survey_questions")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
+# sources whose files load without the year's registry of schools: their rows are not
+# attached to schools (population) or a school is optional for them (a child's school in
+# the navigator export may be outside the registry)
+REGISTRY_OPTIONAL = frozenset({"population", "additional_ed"})
 DERIVED_PREFIX = "_"
 
 # the landing columns each derived column is computed from, so that a finding names the
@@ -63,14 +69,16 @@ DERIVED_PREFIX = "_"
 # inputs differ (the school identifier is a different column in each system)
 _SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia_school_code"),
                 "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
-                "literacy": ("school_code",)}
+                "literacy": ("school_code",),
+                # issue 18
+                "niko": ("fis_login",), "career": ("school_code",), "survey": ("school_code",)}
 DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_school_known": _SCHOOL_KEYS,
     "_school_active": _SCHOOL_KEYS,
     "_successor_known": ("successor_code",),
     "_subject_known": {"ege": ("source_subject_code",), "oge": ("source_subject_code",),
                        "vpr": ("subject_name",), "rpr": ("subject_name",),
-                       "olympiad": ("subject_name",)},
+                       "olympiad": ("subject_name",), "niko": ("subject_name",)},
     "_max_primary_score": ("primary_score",),
     "_result_present": {"ege": ("primary_score", "test_score", "mark"),
                         "oge": ("primary_score", "mark")},
@@ -254,6 +262,17 @@ def _literacy_sql(with_registry: bool) -> str:
     return _assemble(ctes, joins, sels, "code" if with_registry else None)
 
 
+def _niko_sql(with_registry: bool) -> str:
+    """НИКО: its subjects are reference data of their own (ref_niko_subjects); there are no
+    mark boundaries to check the marks against."""
+    ctes = ["s AS (SELECT niko_subject, min(subject_code) AS subject_code "
+            "FROM ref_niko_subjects GROUP BY ALL)"]
+    joins = ["LEFT JOIN s ON lower(s.niko_subject) = lower(f.subject_name)"]
+    sels = ["CASE WHEN f.subject_name IS NOT NULL THEN s.subject_code IS NOT NULL END "
+            "AS _subject_known"]
+    return _assemble(ctes, joins, sels, "fis" if with_registry else None)
+
+
 def _schools_sql() -> str:
     return """SELECT f.__rid,
         CASE WHEN f.successor_code IS NULL THEN NULL
@@ -282,6 +301,7 @@ _INPUT_COLUMNS = {
     "literacy": ("academic_year", "domain", "level", "score", "school_code"),
 }
 _INPUT_COLUMNS["rpr"] = _INPUT_COLUMNS["vpr"]
+_INPUT_COLUMNS["niko"] = ("academic_year", "subject_name", "fis_login")
 
 
 def derived_sql(suite: str, with_registry: bool) -> str | None:
@@ -293,6 +313,8 @@ def derived_sql(suite: str, with_registry: bool) -> str | None:
         return _vpr_sql(suite.upper(), with_registry)
     if suite == "olympiad":
         return _olympiad_sql(with_registry)
+    if suite == "niko":
+        return _niko_sql(with_registry)
     if suite == "literacy":
         return _literacy_sql(with_registry)
     return None
@@ -317,7 +339,7 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
     needed = [c for c in _INPUT_COLUMNS[suite]
               if with_registry or c not in ("msu_code", "gia_school_code", "fis_login")
               or suite == "schools"]
-    if suite in ("olympiad", "literacy") and not with_registry:
+    if suite in ("olympiad", "literacy", "career", "survey") and not with_registry:
         needed = [c for c in needed if c != "school_code"]
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -365,6 +387,9 @@ _SEED_COLUMNS = {
     "ref_subjects": "subject_code,subject_name_ru,subject_name_en,ege_code,oge_code,vpr_subject",
     "ref_olympiad_subjects": "subject_name_ru,subject_code",
     "ref_literacy_levels": "domain,level,min_score,max_score",
+    "ref_niko_subjects": "niko_subject,subject_code",
+    "ref_survey_questions": "questionnaire,question_code,question_text,indicator,options,"
+                            "positive_options",
 }
 
 

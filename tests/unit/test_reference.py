@@ -185,7 +185,7 @@ def test_small_code_lists():
     kinds = ref.load("ref_school_kinds")
     assert len(kinds) == 9
     assert set(kinds[kinds.is_advanced].school_kind) == {"лицей", "гимназия", "СОШ с УИОП"}
-    assert set(ref.load("ref_procedures").procedure) == {"EGE", "OGE", "GVE9", "VPR", "RPR"}
+    assert set(ref.load("ref_procedures").procedure) == {"EGE", "OGE", "GVE9", "VPR", "RPR", "NIKO"}
     oly = ref.load("ref_olympiad_subjects").set_index("subject_name_ru")["subject_code"]
     assert len(oly) == 24 and oly["Математика"] == "math" and oly["Информатика"] == "inf"
     assert oly.isna()["Право"]

@@ -14,6 +14,8 @@ with landing as (
     union all
     select 'rpr', academic_year, count(*) from {{ source('raw', 'rpr') }} group by all
     union all
+    select 'niko', academic_year, count(*) from {{ source('raw', 'niko') }} group by all
+    union all
     select 'olympiad', academic_year, count(*) from {{ source('raw', 'olympiad') }} group by all
     union all
     select 'literacy', academic_year, count(*) from {{ source('raw', 'literacy') }} group by all

@@ -20,6 +20,8 @@
     'indicators__olympiad',
     'indicators__school_shares',
     'indicators__tasks',
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    'indicators__niko',
 ] %}
 
 with computed as (

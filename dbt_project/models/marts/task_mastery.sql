@@ -5,6 +5,8 @@
 -- ЕГЭ/ОГЭ/ГВЭ short- and extended-answer strings. Not attempted (X) = 0 points; not
 -- assessed ('-', empty) is excluded. is_deficit: Б tasks < 57 %, П/В tasks < 28.5 % (ФИОКО
 -- rule of thumb); ГИА tasks have no level, so is_deficit is NULL for them.
+-- НИКО is a sample (is_sample): region rows, municipality rows whose works of record in the
+-- subject and grade reach the threshold of reference.ref_sample_rules, never school rows.
 
 {#- The procedure × subject slices present, read when the model runs (see school_tasks). -#}
 {%- set slices = [] -%}
@@ -75,6 +77,19 @@ agg as (
 
 ),
 
+-- works of record of the sample procedures per municipality × subject × grade: the count the
+-- publication threshold applies to (a task's own count excludes its '-' cells)
+sample_works as (
+
+    select r.academic_year, r.procedure, r.subject_code, r.grade, r.msu_code,
+           count(*) as participants
+    from {{ ref('fct_assessment_result') }} as r
+    join {{ ref('dim_procedure') }} as sp on sp.procedure = r.procedure and sp.is_sample
+    where r.is_result_of_record
+    group by all
+
+),
+
 final as (
 
     select
@@ -97,10 +112,17 @@ final as (
             when 'П' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5
             when 'В' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < 28.5 end") }}::boolean
                                                                               as is_deficit,
-        {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed
+        {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed,
+        coalesce(p.is_sample, false)::boolean                                 as is_sample
     from agg
     left join {{ ref('dim_procedure') }} as p on p.procedure = agg.procedure
     left join {{ ref('dim_subject') }} as s on s.subject_code = agg.subject_code
+    left join sample_works as w
+        on  agg.level = 'municipality'
+        and w.academic_year = agg.academic_year and w.procedure = agg.procedure
+        and w.subject_code = agg.subject_code and w.grade = agg.grade
+        and w.msu_code = agg.municipality_code
+    where {{ marts_sample_published('agg', 'p', 'w.participants') }}
 
 )
 
