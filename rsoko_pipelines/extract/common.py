@@ -15,6 +15,9 @@ from rsoko_pipelines.extract.schemas import ColumnSpec, SourceSpec, normalize_he
 
 _INT_RE = r"^[+-]?\d+$"
 _FLOAT_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+# dates of the contract are written ДД.ММ.ГГГГ (a day or month without its leading zero is
+# accepted: spreadsheets drop it); an XLSX date cell is written in that form before the cast
+_DATE_RE = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"
 
 
 def map_headers(headers: list, spec: SourceSpec, name: str, where: str,
@@ -74,13 +77,17 @@ def null_if_empty(arr: pa.Array) -> pa.Array:
 
 
 def cast_column(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
-                header: str) -> pa.Array:
+                header: str, guard: bool = True) -> pa.Array:
     """Text column → landing type; invalid values raise ExtractError naming lines/column
-    (values are not quoted: they may be personal data shifted into the wrong column)."""
+    (values are not quoted: they may be personal data shifted into the wrong column).
+    ``guard=False`` skips the cell guards (used for personal columns, which never land)."""
     arr = null_if_empty(arr)
-    check_text(arr, col, lines, name, header)   # formulas, over-long cells, look-alikes
+    if guard:
+        check_text(arr, col, lines, name, header)   # formulas, over-long cells, look-alikes
     if col.type == "varchar":
         return arr
+    if col.type == "date":
+        return cast_date(arr, lines, name, header)
     if col.type in ("integer", "double"):
         text = pc.replace_substring_regex(arr, "[\\s\u00a0]", "")
         if col.type == "double":
@@ -112,6 +119,62 @@ def cast_column(arr: pa.Array, col: ColumnSpec, lines: np.ndarray, name: str,
             raise ExtractError("type", f"{name}: column {header!r}: {type(err).__name__}",
                                columns=[header]) from None
     raise ValueError(f"unsupported landing type {col.type}")  # pragma: no cover
+
+
+def cast_date(arr: pa.Array, lines: np.ndarray, name: str, header: str) -> pa.Array:
+    """Text 'ДД.ММ.ГГГГ' → date32; a malformed or impossible date (31.02) is an error naming
+    lines and column, never the value."""
+    text = pc.replace_substring_regex(arr, "[\\s\u00a0]", "")
+    ok = pc.match_substring_regex(text, _DATE_RE)
+    bad = pc.and_(pc.is_valid(text), pc.invert(ok))
+    bad_idx = np.flatnonzero(pc.fill_null(bad, False).to_numpy(zero_copy_only=False))
+    hint = ("write dates as ДД.ММ.ГГГГ (e.g. 01.09.2024) at the source and export the file "
+            "again")
+    if len(bad_idx):
+        raise ExtractError("type", f"{name}: column {header!r} must hold dates ДД.ММ.ГГГГ; "
+                           f"{len(bad_idx)} value(s) are not", rows=lines[bad_idx].tolist(),
+                           columns=[header], hint=hint)
+    parts = pc.extract_regex(text, _DATE_RE)
+    day = pc.cast(pc.struct_field(parts, "d"), pa.int32())
+    month = pc.cast(pc.struct_field(parts, "m"), pa.int32())
+    stamp = pc.strptime(text, format="%d.%m.%Y", unit="s", error_is_null=True)
+    # strptime rolls 31.02 over into March: a date is possible only if day and month survive
+    possible = pc.and_(pc.equal(pc.day(stamp), day), pc.equal(pc.month(stamp), month))
+    impossible = pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(possible, False)))
+    bad_idx = np.flatnonzero(impossible.to_numpy(zero_copy_only=False))
+    if len(bad_idx):
+        raise ExtractError("type", f"{name}: column {header!r} holds {len(bad_idx)} impossible "
+                           "date(s) (such as 31.02)", rows=lines[bad_idx].tolist(),
+                           columns=[header], hint=hint)
+    return pc.cast(stamp, pa.date32())
+
+
+def slice_of(spec: SourceSpec, table: pa.Table, academic_year: int) -> dict:
+    """The slice a file fills (a corrected file for the same slice replaces it), from the
+    source's ``slice`` list in its column map. An item is ``academic_year``; the name of a
+    column that is constant in the file (a title field: subject, exam date); or
+    ``{key: <name>, distinct: <column>}``: the sorted distinct values of that column
+    (``digest: true``: their count and a SHA-256 prefix instead of the list, for long lists
+    such as the schools of a staff register)."""
+    import hashlib
+
+    out: dict = {}
+    for item in spec.get("slice") or ["academic_year"]:
+        if item == "academic_year":
+            out["academic_year"] = academic_year
+        elif isinstance(item, str):
+            values = [v for v in pc.unique(table[item]).to_pylist() if v is not None]
+            value = values[0] if len(values) == 1 else None
+            out[item] = value.isoformat() if hasattr(value, "isoformat") else value
+        else:
+            values = sorted(str(v) for v in pc.unique(table[item["distinct"]]).to_pylist()
+                            if v not in (None, ""))
+            if item.get("digest"):
+                digest = hashlib.sha256("\n".join(values).encode("utf-8")).hexdigest()
+                out[item["key"]] = f"{len(values)}:{digest[:16]}"
+            else:
+                out[item["key"]] = values
+    return out
 
 
 def constant(value, n: int, type_: pa.DataType) -> pa.Array:

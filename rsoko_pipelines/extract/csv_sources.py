@@ -22,8 +22,9 @@ from rsoko_pipelines.extract.cells import check_letters, check_title_words
 from rsoko_pipelines.extract.csv_shape import (cells, repeated_header, split_line,
                                                values_without_header, with_trailing_delimiter)
 from rsoko_pipelines.extract.common import (assemble, cast_column, clean_title, constant,
-                                            decode_bytes, map_headers, null_if_empty)
+                                            decode_bytes, map_headers, slice_of)
 from rsoko_pipelines.extract.errors import ExtractError
+from rsoko_pipelines.extract.personal import derive_from_personal
 from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
 
 _GIA_TITLE = re.compile(
@@ -124,19 +125,14 @@ def parse_csv_source(data: bytes, spec: SourceSpec, name: str, academic_year: in
         arr = raw.column(names[found[col.name]]).combine_chunks()
         cols[col.name] = cast_column(arr, col, lines_all, name, str(headers[found[col.name]]))
 
-    if "doc_series" in found or "doc_number" in found:
-        series = null_if_empty(raw.column(names[found["doc_series"]]).combine_chunks()) \
-            if "doc_series" in found else pa.nulls(n, pa.string())
-        number = null_if_empty(raw.column(names[found["doc_number"]]).combine_chunks()) \
-            if "doc_number" in found else pa.nulls(n, pa.string())
-        no_doc = pc.and_(pc.is_null(series), pc.is_null(number)).to_numpy(zero_copy_only=False)
-        if no_doc.any():
-            warnings.append(f"{name}: {int(no_doc.sum())} participant line(s) have neither a "
-                            f"document series nor a number; participant_key is empty (lines "
-                            f"{', '.join(map(str, lines_all[no_doc][:10].tolist()))})")
-        if pseudonymizer is not None:
-            cols["participant_key"] = pseudonymizer.participant_keys(series, number)
-        del series, number
+    def read_personal(column: str):
+        if column not in found:
+            return None
+        return (raw.column(names[found[column]]).combine_chunks(),
+                str(headers[found[column]]).strip())
+
+    cols.update(derive_from_personal(spec, read_personal, lines_all, name, pseudonymizer,
+                                     warnings))
     del raw
 
     cols["_file_id"] = constant(file_id, n, pa.string())
@@ -152,16 +148,7 @@ def parse_csv_source(data: bytes, spec: SourceSpec, name: str, academic_year: in
                             "'Оценка'); only Математика базовая (22) is expected to")
     table = assemble(spec.tables[table_name].schema, cols, n)
 
-    if spec.source in ("ege", "oge"):
-        slice_ = {"academic_year": academic_year, "source_subject_code": title["code"],
-                  "exam_date": title["date"].isoformat()}
-    elif spec.source == "olympiad":
-        slice_ = {"academic_year": academic_year,
-                  "stages": sorted(v for v in pc.unique(table["stage"]).to_pylist() if v),
-                  "subjects": sorted(v for v in pc.unique(table["subject_name"]).to_pylist()
-                                     if v)}
-    else:
-        slice_ = {"academic_year": academic_year}
+    slice_ = slice_of(spec, table, academic_year)
     return {table_name: table}, slice_, n
 
 

@@ -19,9 +19,14 @@ _UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
 MAX_LINES = 50
 
 
+_LABELS = {"cp1251": "windows-1251", "utf-8-sig": "UTF-8 with BOM"}
+
+
 def enc_label(spec) -> str:
-    return {"cp1251": "windows-1251", "utf-8-sig": "UTF-8 with BOM"}.get(
-        spec.get("encoding"), "UTF-8")
+    encoding = spec.get("encoding")
+    if isinstance(encoding, list):
+        return " or ".join(_LABELS.get(e, "UTF-8") for e in encoding)
+    return _LABELS.get(encoding, "UTF-8")
 
 
 def utf8_cyrillic_lines(data: bytes, limit: int = MAX_LINES) -> list[int]:
@@ -68,14 +73,33 @@ def decode_bytes(data: bytes, spec, name: str, warnings: list[str]) -> str:
         raise ExtractError(
             "encoding", f"{name}: the file is UTF-16 (or binary), expected "
             f"{enc_label(spec)}", hint=f"save the file as CSV in {enc_label(spec)}")
-    if spec.get("encoding") == "cp1251":
+    encoding = spec.get("encoding")
+    if isinstance(encoding, list):         # e.g. [utf-8-sig, cp1251]: both occur
+        return _decode_either(data, spec, name, warnings)
+    if encoding == "cp1251":
         return _decode_cp1251(data, name)
     return _decode_utf8(data, spec, name, warnings)
 
 
-def _decode_cp1251(data: bytes, name: str) -> str:
-    hint = ("export the sheet from РИС ГИА again in windows-1251 (cp1251), or re-save it with "
-            "that encoding")
+def _decode_either(data: bytes, spec, name: str, warnings: list[str]) -> str:
+    """UTF-8 with BOM or windows-1251 (the staff register: both occur). The BOM decides; a
+    file without one that is valid UTF-8 is UTF-8 (windows-1251 Cyrillic is never valid
+    UTF-8), read with a warning; otherwise it is windows-1251, strictly (mixed lines fail)."""
+    if data.startswith(UTF8_BOM):
+        return _decode_utf8(data, {"bom": "expected"}, name, warnings)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_cp1251(data, name, hint=f"save the whole file in {enc_label(spec)}")
+    if not data.isascii():
+        warnings.append(f"{name}: UTF-8 without a BOM (expected {enc_label(spec)}); read as "
+                        "UTF-8")
+    return text
+
+
+def _decode_cp1251(data: bytes, name: str, hint: str | None = None) -> str:
+    hint = hint or ("export the sheet from РИС ГИА again in windows-1251 (cp1251), or re-save "
+                    "it with that encoding")
     if data.startswith(UTF8_BOM):
         raise ExtractError("encoding", f"{name}: the file is UTF-8 (it starts with a UTF-8 "
                            "BOM), expected windows-1251", hint=hint)
@@ -89,8 +113,7 @@ def _decode_cp1251(data: bytes, name: str) -> str:
                     "encoding", f"{name}: the file mixes encodings: {len(mixed)}"
                     f"{'+' if len(mixed) >= MAX_LINES else ''} line(s) are UTF-8, the rest "
                     "windows-1251 (lines pasted from another file?)", rows=mixed,
-                    hint="re-export the whole sheet from РИС ГИА in windows-1251 instead of "
-                         "pasting lines from other files") from None
+                    hint=hint + " (do not paste lines from other files)") from None
         else:
             raise ExtractError("encoding", f"{name}: the file is UTF-8 with Cyrillic text, "
                                "expected windows-1251", hint=hint)

@@ -21,17 +21,20 @@ def parse_extract(path: Path | str, source: str, academic_year: int,
                   pseudonymizer) -> ParsedExtract:
     """Parse one raw extract into its landing table(s).
 
-    ``pseudonymizer`` computes ``participant_key`` for ГИА sheets (required there; ignored by
-    the other sources). Raises ExtractError on a contract breach.
+    ``pseudonymizer`` computes the keyed hashes of personal identifiers (``participant_key``
+    of ГИА sheets, ``staff_key`` …; required for every source whose column map declares a
+    ``derived: pseudonym`` column, ignored by the others). Raises ExtractError on a contract
+    breach.
     """
-    if source in ("ege", "oge") and pseudonymizer is None:
-        raise ValueError("ГИА sheets need a Pseudonymizer (see Pseudonymizer.from_env)")
+    if pseudonymizer is None and source in column_maps()["sources"] \
+            and source_spec(source).needs_pseudonymizer:
+        raise ValueError(f"{source} extracts need a Pseudonymizer (see Pseudonymizer.from_env)")
     return _parse(Path(path), source, academic_year, pseudonymizer)
 
 
 def parse_only(path: Path | str, source: str, academic_year: int) -> ParsedExtract:
     """The parse floor: decode + parse + cast, personal columns dropped, no HMAC
-    (participant_key stays NULL), no validation, no writes."""
+    (participant_key, staff_key … stay NULL), no validation, no writes."""
     return _parse(Path(path), source, academic_year, None)
 
 
@@ -45,7 +48,12 @@ def _parse(path: Path, source: str, academic_year: int, pseudonymizer) -> Parsed
     data = path.read_bytes()
     file_id = hashlib.sha256(data).hexdigest()
     warnings: list[str] = []
-    if spec.format == "xlsx":
+    if spec.format == "xlsx" and spec.get("layout", "form") == "table":
+        from rsoko_pipelines.extract.xlsx_table import parse_xlsx_table
+
+        tables, slice_, rows = parse_xlsx_table(path, data, spec, name, academic_year,
+                                                file_id, pseudonymizer, warnings)
+    elif spec.format == "xlsx":
         from rsoko_pipelines.extract.vpr import parse_vpr_source
 
         tables, slice_, rows = parse_vpr_source(path, data, spec, name, academic_year,

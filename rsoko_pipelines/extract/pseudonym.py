@@ -1,4 +1,10 @@
-"""Pseudonymisation of ГИА participants.
+"""Pseudonymisation: keyed hashes of personal identifiers (ГИА participants, staff, …).
+
+Generic form (``keyed_hashes``): hex HMAC-SHA256(key, ``<domain>:`` + normalised value); each
+kind of identity has its own domain prefix (``staff`` for СНИЛС), so equal strings of two
+kinds never share a key. The column maps declare it (``derived: pseudonym``, ``from``,
+``normalize``, ``domain``; see extract/personal.py). ГИА participants keep the historical
+form without a prefix (domain ``''``), so their keys are unchanged:
 
 ``participant_key`` = hex HMAC-SHA256(key, normalise(series) + normalise(number)), where
 normalise removes all whitespace and dashes, upper-cases, turns Ё into Е and folds the
@@ -97,6 +103,27 @@ class Pseudonymizer:
         h = self._base.copy()
         h.update(norm.encode("utf-8"))
         return h.hexdigest()
+
+    def keyed_hashes(self, normalised, domain: str = "") -> pa.Array:
+        """Hex HMAC of each normalised value (NULL stays NULL), prefixed by ``domain:``; each
+        distinct value is hashed once (a staff key repeats on every row of the person)."""
+        values = normalised.to_pylist() if hasattr(normalised, "to_pylist") else list(normalised)
+        prefix = f"{domain}:" if domain else ""
+        base = self._base
+        done: dict[str, str] = {}
+        out = []
+        append = out.append
+        for value in values:
+            if value is None or value == "":
+                append(None)
+                continue
+            key = done.get(value)
+            if key is None:
+                h = base.copy()
+                h.update((prefix + value).encode("utf-8"))
+                key = done[value] = h.hexdigest()
+            append(key)
+        return pa.array(out, type=pa.string())
 
     def participant_keys(self, series, number) -> pa.Array:
         """Vectorised over two columns (pyarrow arrays / lists); returns a string array."""

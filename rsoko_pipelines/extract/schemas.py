@@ -45,6 +45,12 @@ class ColumnSpec:
     derived: str | None = None
     numeric_cells: str = "error"     # XLSX: what a numeric cell in a code column means
     letters: str | None = None       # digits | latin | cyrillic | words (see extract/cells.py)
+    # derived from personal columns (extract/personal.py): `derived: pseudonym` (keyed HMAC)
+    # or `derived: year_of` (a date kept only as its year), computed from the columns `from`
+    inputs: tuple[str, ...] = ()     # YAML key `from`
+    normalize: str | None = None     # pseudonym: document | snils | trim | code
+    domain: str = ""                 # pseudonym: HMAC domain prefix ('staff' → 'staff:<digits>')
+    pad_digits: int | None = None    # XLSX: a number cell in this column is zero-padded text
     ru: str = ""
     en: str = ""
 
@@ -96,6 +102,15 @@ class SourceSpec:
     def personal_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.personal)
 
+    @property
+    def from_personal_columns(self) -> tuple[ColumnSpec, ...]:
+        """Landing columns computed from personal columns (keyed hashes, birth years)."""
+        return tuple(c for c in self.columns if c.derived in ("pseudonym", "year_of"))
+
+    @property
+    def needs_pseudonymizer(self) -> bool:
+        return any(c.derived == "pseudonym" for c in self.columns)
+
     def get(self, key: str, default=None):
         return self.raw.get(key, default)
 
@@ -113,6 +128,8 @@ def _column(d: dict) -> ColumnSpec:
         headers=tuple(d.get("headers") or ()), personal=bool(d.get("personal", False)),
         code=bool(d.get("code", False)), derived=d.get("derived"),
         numeric_cells=d.get("numeric_cells", "error"), letters=d.get("letters"),
+        inputs=tuple(d.get("from") or ()), normalize=d.get("normalize"),
+        domain=str(d.get("domain") or ""), pad_digits=d.get("pad_digits"),
         ru=d.get("ru", ""), en=d.get("en", ""))
 
 

@@ -22,7 +22,8 @@ from rsoko_pipelines.extract.cells import (check_formulas, check_length, check_t
 from rsoko_pipelines.extract.common import assemble, constant, map_headers
 from rsoko_pipelines.extract.errors import ExtractError
 from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
-from rsoko_pipelines.extract.xlsx_book import check_formula_cells, read_first_sheet, what_it_is
+from rsoko_pipelines.extract.xlsx_book import check_formula_cells
+from rsoko_pipelines.extract.xlsx_table import open_first_sheet
 
 HEADER_ROW = 4
 _MAX_RE = re.compile(r"максимальн\w*\s+первичн\w*\s+балл\w*\s*[:\-]?\s*(\d+)", re.I)
@@ -63,21 +64,7 @@ def _num_text(x: float) -> str:
 
 def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_year: int,
                      file_id: str, warnings: list[str]):
-    if not data:
-        raise ExtractError("empty_file", f"{name}: the file is empty",
-                           hint="export the form from ФИС ОКО again")
-    if not data.startswith(b"PK\x03\x04"):
-        raise ExtractError("file_type", f"{name}: the file is not an XLSX workbook"
-                           f"{what_it_is(data)}",
-                           hint="save the ФИС ОКО form as .xlsx (not .xls/.csv) and drop it "
-                                "again")
-    rows, sheet_names = read_first_sheet(data, name)
-    if len(sheet_names) > 1:
-        warnings.append(f"{name}: only the first sheet {sheet_names[0]!r} was read; "
-                        f"{len(sheet_names) - 1} other sheet(s) ignored")
-    if not rows or not any(c not in ("", None) for r in rows for c in r):
-        raise ExtractError("empty_file", f"{name}: the first sheet is empty",
-                           hint="export the form from ФИС ОКО again")
+    rows = open_first_sheet(data, name, warnings, "export the form from ФИС ОКО again")
 
     procedure = spec.get("procedure_title")
     title = _first_text(rows[0])

@@ -42,8 +42,10 @@ def _spec_headers(table: str) -> dict[str, str]:
             out[col.name] = col.headers[0]
         elif col.derived == "title":
             out[col.name] = title
-        elif col.derived == "pseudonym":
-            out[col.name] = "Серия документа + Номер документа"
+        elif col.derived in ("pseudonym", "year_of"):
+            out[col.name] = " + ".join(
+                next((c.headers[0] for c in spec.columns if c.name == i and c.headers), i)
+                for i in col.inputs)
         elif col.derived == "task_columns":
             out[col.name] = "столбцы заданий / task columns"
         elif col.derived:
