@@ -35,17 +35,25 @@ SEEDS = (
     # directions 4 and 9, НИКО and surveys (issue 18)
     "ref_niko_subjects",
     "ref_sample_rules",
+    "ref_graduate_destinations",
+    "ref_age_bands",
+    "ref_profmin_levels",
+    "ref_career_profiles",
+    "ref_additional_ed_focus",
+    "ref_survey_questions",
+    "ref_survey_indicators",
 )
 
 # Non-string columns; every other column is read as str (empty cell -> missing).
 _INT = {
     "academic_year", "task_no", "max_points", "primary_score", "test_score", "grade", "mark",
     "min_primary_score", "max_primary_score", "task_order", "direction",
-    "min_participants_municipality",
+    "min_participants_municipality", "cohort", "destination_order", "min_age", "max_age",
+    "band_order", "min_hours_per_year", "level_order", "focus_order",
 }
 _NULLABLE_INT = {"min_test_score", "min_mark"}
 _FLOAT = {"min_score", "max_score", "target"}
-_BOOL = {"is_advanced", "school_level_published"}
+_BOOL = {"is_advanced", "school_level_published", "is_climate", "is_satisfaction"}
 
 
 @lru_cache(maxsize=None)

@@ -18,7 +18,7 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
 # directions 4 and 9, НИКО and surveys (issue 18)
-SOURCES += ("niko", "population", "career", "survey")
+SOURCES += ("niko", "population", "career", "survey", "graduates", "additional_ed")
 
 
 def _path(var: str, default: Path) -> Path:

@@ -26,6 +26,8 @@ SOURCE_SYSTEMS = {
     "population": "Росстат: численность детей по возрасту и МСУ / Rosstat, children by age and municipality",
     "career": "Профориентация и профильное обучение по ОО / career guidance and profile classes per school",
     "survey": "Региональная платформа анкетирования / regional survey platform",
+    "graduates": "МСУ: продолжение образования выпускников 9 и 11 классов / municipalities, graduate destinations",
+    "additional_ed": "Навигатор дополнительного образования детей / regional additional-education navigator",
 }
 CHECK_NAME = "great_expectations"
 

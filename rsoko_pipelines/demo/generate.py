@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy")
 # directions 4 and 9, НИКО and surveys (issue 18)
-ALL_SOURCES += ("niko", "population", "career", "survey")
+ALL_SOURCES += ("niko", "population", "career", "survey", "graduates", "additional_ed")
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
 _SOURCES: dict[str, tuple[str, str, dict]] = {
@@ -45,10 +45,13 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "population": ("rsoko_pipelines.demo.population", "generate_population", {}),
     "career": ("rsoko_pipelines.demo.career", "generate_career", {}),
     "survey": ("rsoko_pipelines.demo.survey", "generate_survey", {}),
+    "graduates": ("rsoko_pipelines.demo.graduates", "generate_graduates", {}),
+    "additional_ed": ("rsoko_pipelines.demo.additional_ed", "generate_additional_ed", {}),
 }
 # rough relative cost, to start the big units first
 _COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1}
-_COST.update({"survey": 15, "niko": 3, "career": 1, "population": 1})   # issue 18
+_COST.update({"survey": 15, "additional_ed": 6, "niko": 3, "graduates": 2, "career": 1,
+              "population": 1})   # issue 18
 
 
 @dataclass
