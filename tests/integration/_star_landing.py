@@ -202,6 +202,15 @@ def _insert(con, table: str, rows: list[dict]) -> None:
     con.unregister("_rows")
 
 
+def create_missing_landing_tables(con) -> None:
+    """Every landing table of the column maps exists (empty when this data set has none):
+    the staging layer reads them all."""
+    from rsoko_pipelines.extract.schemas import landing_schemas
+
+    for table in landing_schemas():
+        _insert(con, table, [])
+
+
 def _register(con, file_id, source, year, rows, order, status="loaded"):
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name,"
@@ -246,5 +255,6 @@ def build_landing(path) -> None:
                         for i, (t, m, lvl) in enumerate(spec, start=1)])
         # a superseded correction: registered, its rows deleted from the landing
         _register(con, "f_ege_rus_0603_old", "ege", 2025, 5, 0, status="superseded")
+        create_missing_landing_tables(con)
     finally:
         con.close()

@@ -20,8 +20,11 @@
     'indicators__olympiad',
     'indicators__school_shares',
     'indicators__tasks',
-    # directions 4 and 9, НИКО and surveys (issue 18)
     'indicators__niko',
+    'indicators__graduates',
+    'indicators__career',
+    'indicators__additional_ed',
+    'indicators__survey',
 ] %}
 
 with computed as (
