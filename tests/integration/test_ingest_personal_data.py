@@ -1,6 +1,8 @@
 """No surname, first name, patronymic or identity document number of a ГИА participant
 survives the ingestion step: not in any table of the warehouse (the registry included), not
-in the quarantine reports, not in Dagster's event log or captured logs of the run."""
+in the quarantine reports, not in Dagster's event log or captured logs of the run. Neither
+does a pseudonymous id another system gave a person (issue 18): the navigator's child ids
+and the survey platform's respondent codes are hashed again at landing and dropped."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ YEAR = 2025
 # ГИА cases whose quarantine report is built from the file's rows (incl. one with a surname
 # shifted into a checked column) and one parse failure
 BROKEN = ("name_in_code_column", "duplicate_participant", "score_out_of_range",
-          "unknown_school_gia", "footer_in_middle", "missing_column")
+          "unknown_school_gia", "footer_in_middle", "missing_column",
+          # issue 18: files whose rows carry navigator child ids / respondent codes
+          "survey_answer_outside_options", "navigator_unknown_status")
 
 _TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -77,6 +81,9 @@ def region(tmp_path_factory):
         # shifted line puts a school code under 'Фамилия', which is not a name)
         gia_files = [p for s in ("ege", "oge") for p in bf.gia_files(settings.inbox_dir, s, YEAR)]
         personal = _personal_values(gia_files)
+        # the navigator's child ids and the respondent codes: matched like document numbers
+        personal["pseudonymous_ids"] = bf.pseudonymous_ids(settings.inbox_dir, YEAR)
+        personal["numbers"] |= personal["pseudonymous_ids"]
         broken = [bf.make(case, settings.inbox_dir, YEAR, made / case) for case in BROKEN]
         for b in broken:
             shutil.copyfile(b.path, settings.inbox_dir / b.source / str(YEAR) / b.path.name)
@@ -92,6 +99,7 @@ def region(tmp_path_factory):
 def test_the_region_was_ingested_and_the_broken_files_quarantined(region):
     assert len(region["personal"]["names"]) > 500
     assert len(region["personal"]["numbers"]) > 1000
+    assert len(region["personal"]["pseudonymous_ids"]) > 5000
     assert len(region["quarantined"]) == len(BROKEN)
     evaluations = {e.asset_key.path[-1]: e.passed
                    for e in region["result"].get_asset_check_evaluations()}
@@ -108,6 +116,8 @@ def test_the_scanner_finds_what_it_looks_for(region):
     name = sorted(personal["names"])[0]
     number = sorted(personal["series_numbers"])[0]
     assert _find(json.dumps({"x": [name, number]}), personal) >= {name, number}
+    navigator = next((region["settings"].inbox_dir / "additional_ed" / str(YEAR)).glob("*.csv"))
+    assert len(_find(navigator.read_text(encoding="utf-8"), personal)) > 1000
 
 
 def test_no_personal_data_in_any_warehouse_table(region):

@@ -1,5 +1,6 @@
 """The indicator marts on the generated tier S against the generator's planted truths
-(manifest.json: vpr_inflating_schools, low_results_schools, resilient_schools), plus the
+(manifest.json: vpr_inflating_schools, low_results_schools, resilient_schools; issue 18:
+neet_municipalities, additional_ed_coverage, poor_climate_schools), plus the
 small-cell rule over every mart and region values recomputed from participant rows.
 
 Work is shared: the landing (raw schema) of tier S is ingested once per machine and cached
@@ -39,6 +40,19 @@ NOT_PARTICIPANT_RATES = {
     "low_results_schools": {"region_p75_results_z", "social_index"},
     "indicators": {"numerator", "denominator", "target"},
 }
+# the group size of the small-cell rule of each mart (default: `participants`); marts
+# without one carry registry context only
+COUNT_COLUMN = {
+    # directions 4 and 9 (issue 18)
+    "graduate_destinations": "graduates",
+    "career_guidance": "students_6_11",
+    "additional_ed_coverage": "children_enrolled",
+    "additional_ed_schools": "children_enrolled",
+    "survey_results": "respondents",
+    "survey_answers": "respondents",
+    "school_climate": "respondents",
+}
+N_MARTS = 9 + 7          # + the marts of directions 4 and 9 (issue 18)
 
 
 def _settings(root: Path) -> Settings:
@@ -195,15 +209,17 @@ def _marts(con) -> list[str]:
 
 def test_no_rate_or_mean_exposed_for_small_cells(con):
     marts = _marts(con)
-    assert len(marts) == 9, marts
+    assert len(marts) == N_MARTS, marts
     min_cell = 5                                # dbt_project.yml: rsoko:min_cell_size
     checked = 0
     for mart in marts:
         cols = dict(con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'marts' "
             "AND table_name = ?", [mart]).fetchall())
-        assert not cols.keys() & {"participant_id", "participant_key", "participant_code"}
-        if "participants" not in cols:
+        assert not cols.keys() & {"participant_id", "participant_key", "participant_code",
+                                  "child_key", "respondent_key"}
+        count = COUNT_COLUMN.get(mart, "participants")
+        if count not in cols:
             assert mart == "school_context", mart   # registry context only, no participants
             continue
         rates = [c for c, t in cols.items()
@@ -213,10 +229,10 @@ def test_no_rate_or_mean_exposed_for_small_cells(con):
         small = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {exposed}), "
             f"count(*) FILTER (WHERE NOT is_suppressed) FROM marts.{mart} "
-            f"WHERE participants < {min_cell}").fetchone()
+            f"WHERE {count} < {min_cell}").fetchone()
         assert small[1:] == (0, 0), (mart, small)
         checked += small[0]
-        big_suppressed = con.execute(f"SELECT count(*) FROM marts.{mart} WHERE participants "
+        big_suppressed = con.execute(f"SELECT count(*) FROM marts.{mart} WHERE {count} "
                                      f">= {min_cell} AND is_suppressed").fetchone()[0]
         assert big_suppressed == 0, mart
     print(f"\nsmall cells checked: {checked} rows below {min_cell} participants, none exposed")
@@ -231,7 +247,9 @@ def test_region_values_equal_participant_level(con):
                avg(primary_score) FILTER (WHERE is_result_of_record)              AS mp,
                avg(test_score) FILTER (WHERE is_result_of_record AND procedure = 'EGE') AS mt,
                100.0 * count(*) FILTER (WHERE is_result_of_record AND is_failed)
-                   / nullif(count(*) FILTER (WHERE is_result_of_record), 0)       AS pf
+                   / nullif(count(*) FILTER (WHERE is_result_of_record
+                                             AND coalesce(test_score, mark) IS NOT NULL), 0)
+                                                                                  AS pf
         FROM core.fct_assessment_result GROUP BY ALL ORDER BY ALL""").fetchall()
     mart = {r[:4]: r[4:] for r in con.execute("""
         SELECT academic_year, procedure, subject_code, grade, participants, n_removed,
@@ -244,7 +262,8 @@ def test_region_values_equal_participant_level(con):
         assert got[:2] == (n, n_removed), key
         if n >= 5:
             assert got[2] == pytest.approx(mp, rel=1e-9), key
-            assert got[4] == pytest.approx(pf, rel=1e-9), key
+            # НИКО forms with primary scores only have no mark shares (NULL, not 0)
+            assert got[4] == (None if pf is None else pytest.approx(pf, rel=1e-9)), key
             if mt is not None:
                 assert got[3] == pytest.approx(mt, rel=1e-9), key
     # and a school-size-weighted mean differs from the mean of school means somewhere
@@ -292,3 +311,82 @@ def test_every_indicator_has_region_values_each_year(con):
             "SELECT indicator_code, academic_year, value FROM marts.indicators "
             "WHERE level = 'region' ORDER BY 1, 2").fetchall():
         print(f"{code:32s} {year} {value:10.3f}")
+
+
+# ------------------------------------------------------------ directions 4 and 9 (issue 18)
+def test_coverage_per_municipality_equals_the_planted_value(built, con):
+    """Each child once, by residence, aged 5–18 by year of birth, applications and children
+    outside the band left out: the mart's coverage is the planted one exactly."""
+    planted = {(d["academic_year"], d["msu_code"]): d for d in built[1]["additional_ed_coverage"]}
+    got = {(r[0], r[1]): r[2:] for r in con.execute(
+        "SELECT academic_year, municipality_code, children_enrolled, population, coverage_pct "
+        "FROM marts.additional_ed_coverage WHERE level = 'municipality' AND age_band = '5-18' "
+        "AND focus_code = 'all'").fetchall()}
+    assert set(got) == set(planted)
+    worst = 0.0
+    for key, d in planted.items():
+        children, population, pct = got[key]
+        assert (children, population) == (d["children_5_18"], d["population_5_18"]), key
+        assert pct == pytest.approx(d["coverage_pct"], abs=1e-9), key
+        worst = max(worst, abs(pct - d["coverage_pct"]))
+    region = con.execute("SELECT academic_year, children_enrolled, population FROM "
+                         "marts.additional_ed_coverage WHERE level = 'region' AND "
+                         "age_band = '5-18' AND focus_code = 'all'").fetchall()
+    for year, children, population in region:
+        assert children == sum(d["children_5_18"] for (y, _), d in planted.items() if y == year)
+        assert population == sum(d["population_5_18"] for (y, _), d in planted.items()
+                                 if y == year)
+    print(f"\ncoverage 5-18: {len(planted)} municipality-years equal the planted value "
+          f"(largest difference {worst:.1e} pp); planted range "
+          f"{min(d['coverage_pct'] for d in planted.values()):.2f}–"
+          f"{max(d['coverage_pct'] for d in planted.values()):.2f} %")
+
+
+def test_neet_municipalities_found(built, con):
+    planted = {(d["academic_year"], d["msu_code"]) for d in built[1]["neet_municipalities"]}
+    predicted = set(con.execute(
+        "SELECT DISTINCT academic_year, municipality_code FROM marts.graduate_destinations "
+        "WHERE level = 'municipality' AND is_high_neet").fetchall())
+    recall, precision = report("NEET municipalities (is_high_neet, any cohort)", predicted,
+                               planted)
+    assert recall >= 0.9 and precision >= 0.8
+
+
+def test_poor_climate_schools_found(built, con):
+    planted = truth(built[1], "poor_climate_schools")
+    predicted = set(con.execute(
+        "SELECT academic_year, school_code FROM marts.school_climate WHERE level = 'school' "
+        "AND questionnaire = 'все' AND is_poor_climate").fetchall())
+    recall, precision = report("poor-climate schools (school_climate.is_poor_climate)",
+                               predicted, planted)
+    assert recall >= 0.9 and precision >= 0.8
+
+
+def test_three_respondent_school_and_niko_sample_rules(built, con):
+    for d in built[1]["survey_three_respondent_schools"]:
+        rows = con.execute(
+            "SELECT respondents, is_suppressed, pct_positive FROM marts.survey_results WHERE "
+            "academic_year = ? AND school_code = ?", [d["academic_year"], d["school_code"]]
+        ).fetchall()
+        assert rows and all(r[0] <= 3 and r[1] and r[2] is None for r in rows), d
+    # НИКО: region rows; municipality rows only with ≥ 10 works of record; never a school
+    bad = con.execute("""
+        SELECT count(*) FILTER (WHERE a.level = 'school'),
+               count(*) FILTER (WHERE a.level = 'municipality' AND a.participants < 10),
+               count(*) FILTER (WHERE NOT a.is_sample),
+               count(*) FILTER (WHERE a.level = 'region')
+        FROM marts.assessment_results a WHERE a.procedure = 'NIKO'""").fetchone()
+    assert bad[:3] == (0, 0, 0) and bad[3] > 0, bad
+    hidden = con.execute("""
+        SELECT count(*) FROM (
+            SELECT academic_year, subject_code, grade, msu_code, count(*) AS n
+            FROM core.fct_assessment_result WHERE procedure = 'NIKO' AND is_result_of_record
+            GROUP BY ALL HAVING count(*) < 10)""").fetchone()[0]
+    assert hidden > 0      # the sample leaves small municipalities: their rows are hidden
+    for mart in ("vpr_objectivity", "vpr_objectivity_schools", "low_results_schools"):
+        cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE "
+                                          "schema_name = 'marts' AND table_name = ?", [mart])}
+        if "procedure" in cols:
+            assert con.execute(f"SELECT count(*) FROM marts.{mart} WHERE procedure = 'NIKO'"
+                               ).fetchone()[0] == 0, mart
+
