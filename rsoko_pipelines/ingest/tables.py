@@ -20,6 +20,24 @@ def ensure_landing_table(con: duckdb.DuckDBPyConnection, table_name: str, table:
         _comment(con, table_name)
 
 
+def ensure_all_landing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every landing table of the column maps that does not exist yet, empty, with
+    its schema and comments; returns the tables created. A source no file was ever
+    delivered for (every source is optional) then reads as empty in dbt instead of failing
+    the staging model that selects from it."""
+    from rsoko_pipelines.extract.schemas import landing_schemas
+
+    created = []
+    for name, schema in landing_schemas().items():
+        exists = first_row(
+            con, "SELECT 1 FROM duckdb_tables() WHERE schema_name='raw' AND table_name=?",
+            [name])
+        if not exists:
+            ensure_landing_table(con, name, schema.empty_table())
+            created.append(name)
+    return created
+
+
 def _comment(con: duckdb.DuckDBPyConnection, table_name: str) -> None:
     try:
         from rsoko_pipelines.extract.schemas import describe_table

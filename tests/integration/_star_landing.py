@@ -205,10 +205,9 @@ def _insert(con, table: str, rows: list[dict]) -> None:
 def create_missing_landing_tables(con) -> None:
     """Every landing table of the column maps exists (empty when this data set has none):
     the staging layer reads them all."""
-    from rsoko_pipelines.extract.schemas import landing_schemas
+    from rsoko_pipelines.ingest.tables import ensure_all_landing_tables
 
-    for table in landing_schemas():
-        _insert(con, table, [])
+    ensure_all_landing_tables(con)
 
 
 def _register(con, file_id, source, year, rows, order, status="loaded"):
