@@ -20,7 +20,8 @@ birth, and only real enrolments. The quirks that would break a naive count:
   children of schools outside the registry).
 
 The navigator's child id (``Идентификатор ребёнка``) is a 12-digit pseudonym, unique in the
-region and year.
+region and year. Each municipality of residence is simulated from its own random stream, so
+memory stays bounded at the country tier (one file per municipality there).
 """
 
 from __future__ import annotations
@@ -119,102 +120,80 @@ def planted_coverage(region) -> list[dict]:
     return out
 
 
-def _providers(region, year: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Per municipality: a centre of additional education, a sports school, and its schools."""
-    schools = region.schools_in(year)
-    rows = []
-    for msu, part in schools.groupby("msu_code", sort=True):
-        rows.append((msu, "МБУ ДО «Центр детского творчества»", "all"))
-        rows.append((msu, "МБУ ДО «Спортивная школа»", "физкультурно-спортивная"))
-        for name in part["school_name"].head(5):
-            rows.append((msu, name, "all"))
-    df = pd.DataFrame(rows, columns=["msu_code", "name", "focus"])
-    df["inn"] = (rng.integers(10**9, 10**10 - 1, len(df))).astype(str)
-    return df
+def _providers(schools: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, tuple]:
+    """A municipality's providers: a centre of additional education and its schools (any
+    направленность), and a sports school (физкультурно-спортивная only)."""
+    names = ["МБУ ДО «Центр детского творчества»", *schools["school_name"].head(5)]
+    general = pd.DataFrame({"name": names,
+                            "inn": rng.integers(10**9, 10**10 - 1, len(names)).astype(str)})
+    sport = ("МБУ ДО «Спортивная школа»", str(rng.integers(10**9, 10**10 - 1)))
+    return general, sport
 
 
-def simulate_enrolments(region, year: int) -> pd.DataFrame:
-    rng = region.rng(SOURCE, year)
+def simulate_municipality(region, year: int, msu: str, msu_index: int) -> pd.DataFrame:
+    """The navigator rows of the children living in one municipality (its own random
+    stream, so a region file and per-municipality files hold the same rows)."""
+    rng = region.rng(SOURCE, year, msu)
     kids = enrolled_children(region, year)
+    kids = kids[kids["msu_code"] == msu]
     schools = region.schools_in(year)
+    schools = schools[schools["msu_code"] == msu]
     # children: enrolled 5–18 (counted), enrolled outside the band, applications only
-    msu = np.repeat(kids["msu_code"].to_numpy(), kids["children"].to_numpy())
     age = np.repeat(kids["age"].to_numpy(), kids["children"].to_numpy())
-    n5 = len(msu)
-    per_msu = kids.groupby("msu_code")["children"].sum()
-    extra_msu = np.repeat(per_msu.index.to_numpy(), np.rint(per_msu.to_numpy() * 0.04).astype(int))
-    extra_age = rng.choice(np.array([3, 4, 19]), len(extra_msu), p=[0.45, 0.45, 0.10])
-    apps_msu = np.repeat(per_msu.index.to_numpy(), np.rint(per_msu.to_numpy() * 0.05).astype(int))
-    apps_age = rng.integers(5, 19, len(apps_msu))
-    msu = np.concatenate([msu, extra_msu, apps_msu])
-    age = np.concatenate([age, extra_age, apps_age])
-    kind = np.concatenate([np.zeros(n5, int), np.ones(len(extra_msu), int), np.full(len(apps_msu), 2)])
-    n = len(msu)
-    child_id = (10**11 + (year % 100) * 10**9 + rng.permutation(n)).astype(str)
+    n5 = len(age)
+    n_extra, n_apps = round(n5 * 0.04), round(n5 * 0.05)
+    age = np.concatenate([age, rng.choice(np.array([3, 4, 19]), n_extra, p=[0.45, 0.45, 0.10]),
+                          rng.integers(5, 19, n_apps)])
+    kind = np.concatenate([np.zeros(n5, int), np.ones(n_extra, int), np.full(n_apps, 2)])
+    n = len(age)
+    child_id = (10**11 + (year % 100) * 10**9 + msu_index * 10**6
+                + rng.permutation(n)).astype(str)
     birth_year = year - 1 - age
     ovz = rng.random(n) < 0.05
     # the child's school: a school of the municipality (by size) for ages 7–17, none for
     # pre-schoolers; some school-age children attend schools outside the registry
     school = np.full(n, "", dtype=object)
-    by_msu = {m: p for m, p in schools.groupby("msu_code")}
-    for m in np.unique(msu):
-        idx = np.flatnonzero((msu == m) & (age >= 7) & (age <= 17))
-        part = by_msu.get(m)
-        if part is None or not len(idx):
-            continue
-        w = part["n_students"].to_numpy(dtype=float) + 1.0
-        school[idx] = part["school_code"].to_numpy()[rng.choice(len(part), len(idx), p=w / w.sum())]
+    idx = np.flatnonzero((age >= 7) & (age <= 17))
+    if len(schools) and len(idx):
+        w = schools["n_students"].to_numpy(dtype=float) + 1.0
+        school[idx] = schools["school_code"].to_numpy()[rng.choice(len(schools), len(idx),
+                                                                   p=w / w.sum())]
     school[(rng.random(n) < 0.04) & (age >= 7)] = ""
     # enrolments per child and their направленности
     k = np.where(kind == 2, 1, np.minimum(1 + rng.poisson(0.6, n), 5))
     child = np.repeat(np.arange(n), k)
+    m = len(child)
     first = rng.choice(len(FOCUS), n, p=FOCUS_P)
     focus = first[child].copy()
-    later = np.ones(len(child), bool)
-    later[np.concatenate(([0], np.cumsum(k)[:-1]))] = False
-    other = rng.choice(len(FOCUS), len(child), p=FOCUS_P)
-    switch = later & (rng.random(len(child)) < 0.5)
+    later = np.ones(m, bool)
+    later[np.concatenate(([0], np.cumsum(k)[:-1])).astype(int)] = False
+    other = rng.choice(len(FOCUS), m, p=FOCUS_P)
+    switch = later & (rng.random(m) < 0.5)
     focus[switch] = other[switch]
     focus_name = np.asarray(FOCUS, dtype=object)[focus]
-    prog_pick = rng.random(len(child))
     flat = np.asarray([p for f in FOCUS for p in PROGRAMS[f]], dtype=object)
     sizes = np.array([len(PROGRAMS[f]) for f in FOCUS])
     offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    program = flat[offsets[focus] + (prog_pick * sizes[focus]).astype(int)]
-    providers = _providers(region, year, rng)
-    general = providers[providers["focus"] == "all"]
-    prov_by_msu = {m: p.reset_index(drop=True) for m, p in general.groupby("msu_code")}
-    sport_by_msu = {m: p.iloc[0] for m, p in
-                    providers[providers["focus"] != "all"].groupby("msu_code")}
-    prov_name = np.empty(len(child), dtype=object)
-    prov_inn = np.empty(len(child), dtype=object)
-    cm = msu[child]
-    u = rng.random(len(child))
-    for m in np.unique(cm):
-        idx = np.flatnonzero(cm == m)
-        p = prov_by_msu[m]
-        j = (u[idx] * len(p)).astype(int)
-        prov_name[idx] = p["name"].to_numpy()[j]
-        prov_inn[idx] = p["inn"].to_numpy()[j]
-    sport = focus_name == "физкультурно-спортивная"
-    sport_school = rng.random(len(child)) < 0.5
-    for m in np.unique(cm):
-        ss = sport_by_msu[m]
-        idx = np.flatnonzero((cm == m) & sport & sport_school)
-        prov_name[idx], prov_inn[idx] = ss["name"], ss["inn"]
+    program = flat[offsets[focus] + (rng.random(m) * sizes[focus]).astype(int)]
+    general, sport = _providers(schools, rng)
+    j = (rng.random(m) * len(general)).astype(int)
+    prov_name = general["name"].to_numpy().astype(object)[j]
+    prov_inn = general["inn"].to_numpy().astype(object)[j]
+    at_sport = (focus_name == "физкультурно-спортивная") & (rng.random(m) < 0.5)
+    prov_name[at_sport], prov_inn[at_sport] = sport
     # status and dates: applications, then 80 % enrolled, 20 % left during the year
     start = np.datetime64(f"{year - 1}-09-01")
     status = np.where(kind[child] == 2, "заявка",
-                      np.where(rng.random(len(child)) < 0.8, "зачислен", "отчислен")).astype(object)
-    continuing = rng.random(len(child)) < 0.4
-    enrol = np.where(continuing, start - rng.integers(1, 700, len(child)).astype("timedelta64[D]"),
-                     start + rng.integers(0, 240, len(child)).astype("timedelta64[D]"))
-    leave = enrol + rng.integers(30, 300, len(child)).astype("timedelta64[D]")
+                      np.where(rng.random(m) < 0.8, "зачислен", "отчислен")).astype(object)
+    continuing = rng.random(m) < 0.4
+    enrol = np.where(continuing, start - rng.integers(1, 700, m).astype("timedelta64[D]"),
+                     start + rng.integers(0, 240, m).astype("timedelta64[D]"))
+    leave = enrol + rng.integers(30, 300, m).astype("timedelta64[D]")
     end = np.datetime64(f"{year}-08-31")
-    leave = np.where(leave < start, start + rng.integers(0, 60, len(child)).astype("timedelta64[D]"),
+    leave = np.where(leave < start, start + rng.integers(0, 60, m).astype("timedelta64[D]"),
                      np.minimum(leave, end))
     leave = np.maximum(leave, enrol)
-    funding = np.asarray(FUNDING, dtype=object)[rng.choice(3, len(child), p=FUNDING_P)]
+    funding = np.asarray(FUNDING, dtype=object)[rng.choice(3, m, p=FUNDING_P)]
 
     def fmt(d):     # few distinct dates: format each once
         uniq, inverse = np.unique(d, return_inverse=True)
@@ -223,7 +202,7 @@ def simulate_enrolments(region, year: int) -> pd.DataFrame:
     df = pd.DataFrame({
         "Идентификатор ребёнка": child_id[child],
         "Год рождения": birth_year[child],
-        "Код МСУ": cm,
+        "Код МСУ": msu,
         "Код ОО": school[child],
         "ОВЗ": np.where(ovz[child], "да", "нет"),
         "Организация": prov_name,
@@ -236,10 +215,18 @@ def simulate_enrolments(region, year: int) -> pd.DataFrame:
         "Источник финансирования": funding,
     })
     # extra applications of enrolled children (never enrolments themselves)
-    extra = df[df["Статус"] != "заявка"].sample(frac=0.04, random_state=int(rng.integers(2**31)))
+    enrolled = np.flatnonzero(df["Статус"].to_numpy() != "заявка")
+    extra = df.iloc[np.sort(rng.choice(enrolled, round(0.04 * len(enrolled)), replace=False))]
     extra = extra.assign(**{"Статус": "заявка", "Дата отчисления": ""})
     df = pd.concat([df, extra], ignore_index=True)
-    return df.sort_values(["Код МСУ", "Идентификатор ребёнка"], kind="stable").reset_index(drop=True)
+    return df.sort_values("Идентификатор ребёнка", kind="stable").reset_index(drop=True)
+
+
+def simulate_enrolments(region, year: int) -> pd.DataFrame:
+    """The whole region's navigator rows (municipalities in code order)."""
+    codes = region.municipalities["msu_code"].tolist()
+    return pd.concat([simulate_municipality(region, year, c, i) for i, c in enumerate(codes)],
+                     ignore_index=True)
 
 
 def generate_additional_ed(region, out_dir: Path, years=None) -> list[FileRecord]:
@@ -249,11 +236,14 @@ def generate_additional_ed(region, out_dir: Path, years=None) -> list[FileRecord
     records = []
     quirks = ("several_programmes_per_child", "applications_not_enrolled",
               "children_outside_5_18", "children_outside_registry")
+    codes = region.municipalities["msu_code"].tolist()
     for year in years:
-        df = simulate_enrolments(region, year)
         folder = Path(SOURCE) / str(year)
-        parts = ([(None, df)] if len(df) <= REGION_FILE_MAX_ROWS
-                 else list(df.groupby("Код МСУ", sort=True)))
+        expected = 1.7 * int(enrolled_children(region, year)["children"].sum())
+        if expected <= REGION_FILE_MAX_ROWS:      # one export for the region
+            parts = [(None, simulate_enrolments(region, year))]
+        else:                                     # one per municipality, one at a time
+            parts = ((c, simulate_municipality(region, year, c, i)) for i, c in enumerate(codes))
         for msu, part in parts:
             name = f"Навигатор_{year}.csv" if msu is None else f"Навигатор_{year}_{msu}.csv"
             rel = folder / name
