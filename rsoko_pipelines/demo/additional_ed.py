@@ -3,7 +3,7 @@ export of the regional «Навигатор дополнительного об�
 row per enrolment active at any time in the academic year. One file for the region (one per
 municipality of residence when the region has more than ``REGION_FILE_MAX_ROWS`` rows).
 
-**Planted coverage.** For every municipality and year a coverage share is drawn (55–88 %)
+**Planted coverage.** For every municipality and year a coverage share is drawn (45–78 %)
 and exactly ``round(share × population 5–18)`` children aged 5–18 living there are enrolled
 (the population is demo/population.py's, the contract's denominator), spread over the ages in
 proportion to the population (teenagers a little less). The manifest records the resulting
@@ -51,7 +51,7 @@ PROGRAMS = {
 }
 FUNDING = ("сертификат ПФ", "бюджет", "платно")
 FUNDING_P = np.array([0.4, 0.5, 0.1])
-COVERAGE_RANGE = (0.55, 0.88)
+COVERAGE_RANGE = (0.45, 0.78)
 AGE_WEIGHT = {**{a: 1.0 for a in range(5, 15)}, 15: 0.9, 16: 0.85, 17: 0.8, 18: 0.7}
 REGION_FILE_MAX_ROWS = 1_500_000
 
@@ -61,7 +61,7 @@ def coverage_share(region, year: int) -> dict[str, float]:
     codes = region.municipalities["msu_code"].tolist()
     base = region.rng(SOURCE, "coverage").uniform(*COVERAGE_RANGE, len(codes))
     drift = region.rng(SOURCE, year, "drift").normal(0.0, 0.015, len(codes))
-    return dict(zip(codes, np.clip(base + drift, 0.5, 0.9).tolist()))
+    return dict(zip(codes, np.clip(base + drift, 0.4, 0.85).tolist()))
 
 
 def _allocate(total: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ Long format, CSV UTF-8 ``;``: one row per respondent × question of the seed cat
 ``ref_survey_questions``. The platform exports one file per questionnaire and municipality.
 
 Who answers: in every active school, a school-specific share of its students of grades 5–11
-(30–60 %), of the parents of all its grades (10–30 %) and of its teachers (50–90 %); about 3 %
+(25–50 %), of the parents of all its grades (8–25 %) and of its teachers (50–90 %); about 3 %
 of the questions are skipped (``Ответ`` empty: the quirk «skipped survey questions»). Each
 year one small ordinary school has exactly three respondents (the quirk «a school with 3
 respondents»: every rate of its rows must be suppressed).
@@ -60,8 +60,8 @@ def _respondents(region, year: int) -> pd.DataFrame:
     g5_9 = np.clip(np.minimum(hi, 9) - np.maximum(lo, 5) + 1, 0, None)
     g10 = np.clip(hi - np.maximum(lo, 10) + 1, 0, None)
     all_grades = np.clip(np.minimum(hi, 9) - lo + 1, 0, None)
-    students = np.rint((spg * g5_9 + sen * g10) * rng.uniform(0.3, 0.6, len(schools)))
-    parents = np.rint((spg * all_grades + sen * g10) * rng.uniform(0.1, 0.3, len(schools)))
+    students = np.rint((spg * g5_9 + sen * g10) * rng.uniform(0.25, 0.5, len(schools)))
+    parents = np.rint((spg * all_grades + sen * g10) * rng.uniform(0.08, 0.25, len(schools)))
     staff = np.rint(schools["n_teachers"].to_numpy() * rng.uniform(0.5, 0.9, len(schools)))
     n = np.stack([students, parents, staff], axis=1).astype(np.int64)
     # the planted poor-climate schools: persistent per school (a stream not tied to the year)
