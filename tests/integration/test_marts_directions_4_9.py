@@ -257,10 +257,11 @@ def test_niko_region_and_large_municipality_only_never_school(con):
     tasks = con.execute(
         "SELECT level, task, participants, pct_mastered FROM marts.task_mastery WHERE "
         "procedure = 'NIKO' ORDER BY level, task").fetchall()
-    # task 1 (2б): region 20 points / 16 works / 2; task 2 (1б): 8 / 16 (X = 0)
+    # task 1 (2б): region 20 points / 16 works / 2; task 2 (1б): 8 / 15 assessed (X = 0,
+    # B's '-' excluded)
     assert tasks == [("municipality", "1", 11, approx(100 * 15 / 22)),
-                     ("municipality", "2", 11, approx(100 * 6 / 11)),
-                     ("region", "1", 16, approx(62.5)), ("region", "2", 16, approx(50.0))]
+                     ("municipality", "2", 10, approx(100 * 6 / 10)),
+                     ("region", "1", 16, approx(62.5)), ("region", "2", 15, approx(800 / 15))]
     for mart in ("assessment_results", "task_mastery"):
         assert con.execute(f"SELECT count(*) FROM marts.{mart} WHERE procedure = 'NIKO' AND "
                            "(level = 'school' OR NOT is_sample)").fetchone()[0] == 0
@@ -296,8 +297,8 @@ def test_indicators_of_directions_4_and_9(con):
     assert got[("SURVEY_SATISFIED_PCT", "region", "")][:3] == (approx(70.0), 7, 10)
     assert got[("SCHOOL_CLIMATE_INDEX", "region", "")][0] == approx(
         (37.5 + 200 / 3 + 40 + 100 + 0 + 20) / 6)
-    # НИКО: Σ points / Σ max over the task cells: (20 + 8) / (16 × 3); region only
-    assert got[("NIKO_MASTERY_PCT", "region", "")][:4] == (approx(2800 / 48), 28, 48, 1)
+    # НИКО: Σ points / Σ max over the assessed task cells: (20 + 8) / (16 × 2 + 15 × 1)
+    assert got[("NIKO_MASTERY_PCT", "region", "")][:4] == (approx(2800 / 47), 28, 47, 1)
     assert not any(k[0] == "NIKO_MASTERY_PCT" and k[1] != "region" for k in got)
     # the small cells: МСУ 07 climate (3 respondents) has no value
     assert got[("SCHOOL_CLIMATE_INDEX", "municipality", "07")][0] is None
