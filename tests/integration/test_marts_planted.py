@@ -385,7 +385,8 @@ def test_three_respondent_school_and_niko_sample_rules(built, con):
     assert hidden > 0      # the sample leaves small municipalities: their rows are hidden
     for mart in ("vpr_objectivity", "vpr_objectivity_schools", "low_results_schools"):
         cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE "
-                                          "schema_name = 'marts' AND table_name = ?", [mart])}
+                                          "schema_name = 'marts' AND table_name = ?",
+                                          [mart]).fetchall()}
         if "procedure" in cols:
             assert con.execute(f"SELECT count(*) FROM marts.{mart} WHERE procedure = 'NIKO'"
                                ).fetchone()[0] == 0, mart
