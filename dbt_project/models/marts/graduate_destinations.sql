@@ -63,7 +63,7 @@ final as (
         {%- endfor %}
         agg.n_neet::bigint                                                    as neet,
         (case when agg.level <> 'region' and not {{ marts_is_suppressed('agg.graduates') }}
-              then {{ marts_pct('agg.n_neet', 'agg.graduates') }} >= {{ var('rsoko:neet_high_pct') }}
+              then round({{ marts_pct('agg.n_neet', 'agg.graduates') }}, 6) >= {{ var('rsoko:neet_high_pct') }}
          end)::boolean                                                        as is_high_neet,
         {{ marts_is_suppressed('agg.graduates') }}::boolean                   as is_suppressed
     from agg

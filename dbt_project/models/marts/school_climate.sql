@@ -99,7 +99,9 @@ final as (
         {{ marts_suppress('agg.respondents', 'agg.bullying_free_pct') }}::double
                                                                               as bullying_free_pct,
         (case when agg.level <> 'region' and not {{ marts_is_suppressed('agg.respondents') }}
-              then agg.climate_index < {{ var('rsoko:poor_climate_index_below') }}
+              -- rounded: the exact mean carries up to ~1e-10 of decimal rounding, and an index
+              -- of exactly the threshold is not below it
+              then round(agg.climate_index, 6) < {{ var('rsoko:poor_climate_index_below') }}
          end)::boolean                                                        as is_poor_climate,
         {{ marts_is_suppressed('agg.respondents') }}::boolean                 as is_suppressed
     from agg
