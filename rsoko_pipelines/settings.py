@@ -34,6 +34,13 @@ SOURCE_SYSTEMS = {
     "nokuod": "Оператор НОКУОД: независимая оценка качества условий / НОКУОД results",
     # the management cycle (issue 19)
     "measures": "Реестр мер управления качеством (приказы, планы) / register of management measures",
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    "niko": "ФИС ОКО: индивидуальные результаты НИКО (выборка) / federal system, НИКО sample study results",
+    "population": "Росстат: численность детей по возрасту и МСУ / Rosstat, children by age and municipality",
+    "career": "Профориентация и профильное обучение по ОО / career guidance and profile classes per school",
+    "survey": "Региональная платформа анкетирования / regional survey platform",
+    "graduates": "МСУ: продолжение образования выпускников 9 и 11 классов / municipalities, graduate destinations",
+    "additional_ed": "Навигатор дополнительного образования детей / regional additional-education navigator",
 }
 SOURCES = tuple(SOURCE_SYSTEMS)
 

@@ -1,6 +1,18 @@
 {#- Staging bodies shared by twin sources: ЕГЭ/ОГЭ result sheets have one layout, and so
-    have ВПР/РПР forms and their task tables. Each stg_* model keeps its own config and
+    have ВПР/РПР/НИКО forms and their task tables. Each stg_* model keeps its own config and
     calls one of these with its source and procedure. -#}
+
+{#- The subject names of a ФИС ОКО procedure's titles (vpr_subject → subject_code): ВПР and
+    РПР use ref_subjects.vpr_subject, НИКО its own list ref_niko_subjects (subjects outside
+    the ВПР list occur). -#}
+{% macro staging_check_subjects(procedure) -%}
+{%- if procedure == 'NIKO' -%}
+    select subject_code, niko_subject as vpr_subject from {{ ref('ref_niko_subjects') }}
+{%- else -%}
+    select subject_code, vpr_subject from {{ ref('ref_subjects') }}
+    where vpr_subject is not null
+{%- endif -%}
+{%- endmacro %}
 
 {% macro staging_gia_results(source_name, procedure, grade, has_test_score) %}
 with source as (
@@ -64,7 +76,7 @@ select * from renamed
 {% endmacro %}
 
 
-{% macro staging_check_works(source_name, procedure) %}
+{% macro staging_check_works(source_name, procedure, has_journal_mark=true) %}
 with source as (
 
     select * from {{ released_rows(source_name) }}
@@ -74,8 +86,7 @@ with source as (
 
 subjects as (
 
-    select subject_code, vpr_subject from {{ ref('ref_subjects') }}
-    where vpr_subject is not null
+    {{ staging_check_subjects(procedure) }}
 
 ),
 
@@ -98,8 +109,13 @@ renamed as (
             lambda x: nullif(upper(replace(trim(x), 'Х', 'X')), ''))  as task_scores,
         source.primary_score,
         source.mark,
+{%- if has_journal_mark %}
         source.journal_mark,
         {{ clean_text('source.journal_mark_raw') }}        as journal_mark_raw,
+{%- else %}
+        null::integer                                      as journal_mark,
+        null::varchar                                      as journal_mark_raw,
+{%- endif %}
         'ok'                                               as result_status,
         source._file_id,
         source._source_line,
@@ -125,8 +141,7 @@ with source as (
 
 subjects as (
 
-    select subject_code, vpr_subject from {{ ref('ref_subjects') }}
-    where vpr_subject is not null
+    {{ staging_check_subjects(procedure) }}
 
 ),
 

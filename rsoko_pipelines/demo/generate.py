@@ -33,6 +33,8 @@ ALL_SOURCES = ("schools", "ege", "oge", "vpr", "rpr", "olympiad", "literacy",
                # directions 6 and 7 (issue 17)
                "staff", "dpo", "deficits", "nokuod")
 ALL_SOURCES += ("measures",)                      # issue 19: the register of measures
+# directions 4 and 9, НИКО and surveys (issue 18)
+ALL_SOURCES += ("niko", "population", "career", "survey", "graduates", "additional_ed")
 
 # source -> (module, function, extra kwargs); per_year: the function accepts ``years``
 _SOURCES: dict[str, tuple[str, str, dict]] = {
@@ -51,11 +53,20 @@ _SOURCES: dict[str, tuple[str, str, dict]] = {
     "nokuod": ("rsoko_pipelines.demo.nokuod", "generate_nokuod", {}),
     # issue 19: the register of measures
     "measures": ("rsoko_pipelines.demo.measures", "generate_measures", {}),
+    # directions 4 and 9, НИКО and surveys (issue 18)
+    "niko": ("rsoko_pipelines.demo.niko", "generate_niko", {}),
+    "population": ("rsoko_pipelines.demo.population", "generate_population", {}),
+    "career": ("rsoko_pipelines.demo.career", "generate_career", {}),
+    "survey": ("rsoko_pipelines.demo.survey", "generate_survey", {}),
+    "graduates": ("rsoko_pipelines.demo.graduates", "generate_graduates", {}),
+    "additional_ed": ("rsoko_pipelines.demo.additional_ed", "generate_additional_ed", {}),
 }
 # rough relative cost, to start the big units first
 _COST = {"vpr": 100, "rpr": 20, "oge": 12, "olympiad": 8, "ege": 4, "literacy": 2, "schools": 1,
          "dpo": 6, "deficits": 5, "staff": 5, "nokuod": 1}
 _COST["measures"] = 1
+_COST.update({"survey": 15, "additional_ed": 6, "niko": 3, "graduates": 2, "career": 1,
+              "population": 1})   # issue 18
 
 
 @dataclass

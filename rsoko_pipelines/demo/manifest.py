@@ -109,6 +109,7 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
         .itertuples(index=False)
     ]
     gia = [r for r in records if r.source in ("ege", "oge")]
+    from rsoko_pipelines.demo.directions_4_9 import planted as planted_directions_4_9
 
     def count(key: str, source: str | None = None) -> int:
         return int(sum(int(r.slice.get(key, 0)) for r in gia
@@ -130,6 +131,8 @@ def planted_truths(region: Region, records: list[FileRecord]) -> dict:
                   "annulled": count("n_annulled", src)}
             for src in sorted({r.source for r in gia})
         },
+        # directions 4 and 9 (issue 18): NEET municipalities, coverage, school climate
+        **planted_directions_4_9(region),
     }
 
 

@@ -1,7 +1,9 @@
 """The landing schema, read from the column maps (metadata, not code): one file per source,
 ``extract/sources/<source>.yaml``, plus ``extract/sources/_common.yaml`` (the conventions and
 the columns every landing row carries). A source may start from another's map with
-``extends: <source>`` (ОГЭ from ЕГЭ, РПР from ВПР): every key of the other, then its own.
+``extends: <source>`` (ОГЭ from ЕГЭ, РПР and НИКО from ВПР): every key of the other, then its
+own; ``drop_columns: [name, …]`` and ``override_columns: {name: {key: value}}`` adjust the
+inherited column list without copying it.
 
 ``landing_schema(table)`` is the pyarrow schema of one landing table (``raw.<table>``);
 ``source_spec(source)`` the parsed metadata of one source; ``describe_table(table)`` the
@@ -144,7 +146,19 @@ def _resolve_extends(name: str, maps: dict[str, dict], seen: tuple[str, ...] = (
     if base in seen or base not in maps:
         raise ValueError(f"column map {name}.yaml: cannot extend {base!r}")
     merged = dict(_resolve_extends(base, maps, seen + (name,)))
-    merged.update({k: v for k, v in spec.items() if k != "extends"})
+    merged.update({k: v for k, v in spec.items()
+                   if k not in ("extends", "drop_columns", "override_columns")})
+    # a source that is the other's layout minus a column or two (НИКО: ВПР without the
+    # journal mark, the mark optional) names the differences instead of copying the list
+    drop = set(spec.get("drop_columns") or ())
+    overrides = spec.get("override_columns") or {}
+    unknown = (drop | set(overrides)) - {c["name"] for c in merged.get("columns", ())}
+    if unknown:
+        raise ValueError(f"column map {name}.yaml: drop_columns/override_columns name "
+                         f"unknown column(s) {sorted(unknown)}")
+    if drop or overrides:
+        merged["columns"] = [{**c, **overrides.get(c["name"], {})}
+                             for c in merged["columns"] if c["name"] not in drop]
     return merged
 
 

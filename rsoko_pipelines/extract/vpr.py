@@ -1,4 +1,4 @@
-"""ВПР / РПР «Индивидуальные результаты» (XLSX, ФИС ОКО layout), read with python-calamine.
+"""ВПР / РПР / НИКО «Индивидуальные результаты» (XLSX, ФИС ОКО layout), read with python-calamine.
 
 Only the first sheet is read. Rows 1–4: title, max primary score, task levels, header.
 Codes: a text cell is kept as is; a numeric cell in a code column is a contract issue:
@@ -9,7 +9,6 @@ integer text with a warning (leading zeros, if there were any, cannot be recover
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 import numpy as np
@@ -37,6 +36,19 @@ def _title_re(procedure: str) -> re.Pattern:
                       r"(?P<grade>\d{1,2})\s*(?:класс|кл\.?)$", re.I)
 
 
+def _other_procedure(title: str, spec: SourceSpec) -> tuple[str | None, str | None]:
+    """(procedure, source) of another ФИС ОКО form whose title this is (a ВПР file dropped
+    into the РПР or НИКО folder), or (None, None)."""
+    from rsoko_pipelines.extract.schemas import column_maps
+
+    for source, raw in column_maps()["sources"].items():
+        other = raw.get("procedure_title")
+        if (source != spec.source and other and not raw.get("title_pattern")
+                and _title_re(other).match(title)):
+            return other, source
+    return None, None
+
+
 def _first_text(row: list) -> str:
     for cell in row:
         if isinstance(cell, str) and cell.strip():
@@ -58,15 +70,14 @@ def _title(spec: SourceSpec, name: str, academic_year: int, row: str) -> dict:
     m = (re.compile(pattern, re.I) if pattern else _title_re(procedure)).match(row)
     example = spec.get("title_example") or f"{procedure} 2025 Русский язык 4 класс"
     if not m:
-        other = {"ВПР": "РПР", "РПР": "ВПР"}.get(procedure) if not pattern else None
-        wrong_folder = other and _title_re(other).match(row)
+        other, other_source = _other_procedure(row, spec) if not pattern else (None, None)
         raise ExtractError(
             "title", f"{name}: row 1 is not a title '"
             + (spec.get("title_format") or f"{procedure} <year> <subject> <grade> класс") + "'"
-            + (f" (it is a {other} file in the {spec.source} folder)" if wrong_folder else ""),
+            + (f" (it is a {other} file in the {spec.source} folder)" if other else ""),
             rows=[1],
-            hint=(f"move the file to the {other.lower() == 'рпр' and 'rpr' or 'vpr'} folder"
-                  if wrong_folder else "export the form unchanged: its row 1 holds the title, "
+            hint=(f"move the file to the {other_source} folder"
+                  if other else "export the form unchanged: its row 1 holds the title, "
                   f"e.g. '{example}'"))
     year = int(m["year"])
     # ВПР titles carry the academic year; a diagnostic run in the autumn carries the calendar

@@ -72,6 +72,17 @@ Directions 6 and 7 (staff, dpo, deficits, nokuod; per-file checks of the contrac
 ``_school_in_msu``           (measures) a school target given with a `Код МСУ` lies in it
 ``_start_in_register_year``  (measures) the measure started before the end of the register's
                              academic year (31 August of the folder year)
+
+Issue 18 (directions 4 and 9, НИКО, surveys):
+``_question_known``          (survey) questionnaire × question code is in ref_survey_questions
+``_answer_is_option``        (survey) a non-empty answer is one of its question's options
+                             (case, surrounding/repeated spaces and ё/е do not matter); NULL
+                             for a skipped question or an unknown one
+``_class_consistent``        (survey) a class is given for students and parents, none for staff
+``_destinations_sum_ok``     (graduates) the destinations add up to «Всего выпускников»
+``_other_cohort_empty``      (graduates) the destination columns of the other cohort
+                             (ref_graduate_destinations) are empty or 0
+``_profiles_known``          (career) every profile listed is in ref_career_profiles
 """
 
 from __future__ import annotations
@@ -88,10 +99,17 @@ REFERENCE_TABLES = ("ref_gia_subjects", "ref_gia_task_spec", "ref_ege_score_scal
                     # directions 6 and 7
                     "ref_staff_positions", "ref_staff_categories", "ref_deficit_diagnostics",
                     # issue 19 (measures)
-                    "ref_measure_kinds", "indicator_catalogue")
+                    "ref_measure_kinds", "indicator_catalogue",
+                    # issue 18: НИКО subjects, the survey question catalogue
+                    "ref_niko_subjects", "ref_survey_questions",
+                    "ref_graduate_destinations", "ref_career_profiles")
 
 # derived columns that need the registry of schools (skipped without it)
 REGISTRY_COLUMNS = ("_school_known", "_school_active")
+# sources whose files load without the year's registry of schools: their rows are not
+# attached to schools (population) or a school is optional for them (a child's school in
+# the navigator export may be outside the registry)
+REGISTRY_OPTIONAL = frozenset({"population", "additional_ed"})
 DERIVED_PREFIX = "_"
 
 # the landing columns each derived column is computed from, so that a finding names the
@@ -101,14 +119,17 @@ _SCHOOL_KEYS = {"ege": ("msu_code", "gia_school_code"), "oge": ("msu_code", "gia
                 "vpr": ("fis_login",), "rpr": ("fis_login",), "olympiad": ("school_code",),
                 "literacy": ("school_code",),
                 "staff": ("school_code",), "deficits": ("school_code",),
-                "nokuod": ("school_code",), "measures": ("school_code",)}
+                "nokuod": ("school_code",), "measures": ("school_code",),
+                # issue 18
+                "niko": ("fis_login",), "career": ("school_code",), "survey": ("school_code",),
+                "graduates": ("school_code",)}
 DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_school_known": _SCHOOL_KEYS,
     "_school_active": _SCHOOL_KEYS,
     "_successor_known": ("successor_code",),
     "_subject_known": {"ege": ("source_subject_code",), "oge": ("source_subject_code",),
                        "vpr": ("subject_name",), "rpr": ("subject_name",),
-                       "olympiad": ("subject_name",)},
+                       "olympiad": ("subject_name",), "niko": ("subject_name",)},
     "_max_primary_score": ("primary_score",),
     "_result_present": {"ege": ("primary_score", "test_score", "mark"),
                         "oge": ("primary_score", "mark")},
@@ -139,6 +160,13 @@ DERIVED_INPUTS: dict[str, dict[str, tuple[str, ...]] | tuple[str, ...]] = {
     "_msu_known": ("msu_code",),
     "_school_in_msu": ("school_code", "msu_code"),
     "_start_in_register_year": ("start_date",),
+    # issue 18
+    "_question_known": ("questionnaire", "question_code"),
+    "_answer_is_option": ("question_code", "answer"),
+    "_class_consistent": ("questionnaire", "class_name"),
+    "_destinations_sum_ok": ("graduates_total",),
+    "_other_cohort_empty": ("cohort",),
+    "_profiles_known": ("profiles",),
 }
 
 
@@ -469,6 +497,74 @@ def _measures_sql(with_registry: bool) -> str:
     return _assemble(ctes, joins, sels, "code" if with_registry else None)
 
 
+def _niko_sql(with_registry: bool) -> str:
+    """НИКО: its subjects are reference data of their own (ref_niko_subjects); there are no
+    mark boundaries to check the marks against."""
+    ctes = ["s AS (SELECT niko_subject, min(subject_code) AS subject_code "
+            "FROM ref_niko_subjects GROUP BY ALL)"]
+    joins = ["LEFT JOIN s ON lower(s.niko_subject) = lower(f.subject_name)"]
+    sels = ["CASE WHEN f.subject_name IS NOT NULL THEN s.subject_code IS NOT NULL END "
+            "AS _subject_known"]
+    return _assemble(ctes, joins, sels, "fis" if with_registry else None)
+
+
+# ---- issue 18: surveys, graduates, career ----------------------------------------------
+def _norm_text(expr: str) -> str:
+    """Answer matching key: case, ё/е, surrounding and repeated spaces do not matter."""
+    return (f"lower(regexp_replace(trim(replace(replace({expr}, 'ё', 'е'), 'Ё', 'Е')), "
+            r"'\s+', ' ', 'g'))")
+
+
+def _survey_sql(with_registry: bool) -> str:
+    ctes = [f"q AS (SELECT questionnaire, question_code, list_transform(string_split(options, "
+            f"'|'), lambda x: {_norm_text('x')}) AS opts FROM ref_survey_questions)"]
+    joins = ["LEFT JOIN q ON q.questionnaire = lower(trim(f.questionnaire)) "
+             "AND q.question_code = trim(f.question_code)"]
+    sels = ["CASE WHEN f.questionnaire IS NOT NULL AND f.question_code IS NOT NULL "
+            "THEN q.question_code IS NOT NULL END AS _question_known",
+            f"CASE WHEN f.answer IS NULL OR q.question_code IS NULL THEN NULL "
+            f"ELSE list_contains(q.opts, {_norm_text('f.answer')}) END AS _answer_is_option",
+            "CASE lower(trim(f.questionnaire)) WHEN 'педагоги' THEN f.class_name IS NULL "
+            "WHEN 'обучающиеся' THEN f.class_name IS NOT NULL "
+            "WHEN 'родители' THEN f.class_name IS NOT NULL END AS _class_consistent"]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
+def graduate_cohort_columns() -> dict[int, list[str]]:
+    """{cohort: destination columns that belong to that cohort only} (ref_graduate_destinations)."""
+    seed = _seed("ref_graduate_destinations")
+    by = {int(c): set(seed.loc[seed["cohort"] == c, "destination"]) for c in seed["cohort"].unique()}
+    return {c: sorted(cols - set().union(*(v for k, v in by.items() if k != c)))
+            for c, cols in by.items()}
+
+
+def _graduates_sql(with_registry: bool) -> str:
+    seed = _seed("ref_graduate_destinations")
+    every = sorted(set(seed["destination"]))
+    total = " + ".join(f"coalesce(f.{c}, 0)" for c in every)
+    only = graduate_cohort_columns()
+    other = {9: only.get(11, []), 11: only.get(9, [])}
+    empty = {c: " AND ".join(f"coalesce(f.{col}, 0) = 0" for col in cols) or "true"
+             for c, cols in other.items()}
+    sels = [f"CASE WHEN f.graduates_total IS NULL THEN NULL ELSE ({total}) = f.graduates_total "
+            "END AS _destinations_sum_ok",
+            f"CASE f.cohort WHEN 9 THEN {empty[9]} WHEN 11 THEN {empty[11]} END "
+            "AS _other_cohort_empty"]
+    return _assemble([], [], sels, "code" if with_registry else None)
+
+
+def _career_sql(with_registry: bool) -> str:
+    ctes = ["p AS (SELECT DISTINCT lower(trim(profile)) AS profile FROM ref_career_profiles)",
+            "items AS (SELECT f.__rid, lower(trim(u.item)) AS item FROM f, "
+            "unnest(string_split(f.profiles, ',')) AS u(item) WHERE trim(u.item) <> '')",
+            "checked AS (SELECT items.__rid, bool_and(p.profile IS NOT NULL) AS ok "
+            "FROM items LEFT JOIN p ON p.profile = items.item GROUP BY items.__rid)"]
+    joins = ["LEFT JOIN checked ON checked.__rid = f.__rid"]
+    sels = ["CASE WHEN f.profiles IS NULL THEN NULL ELSE coalesce(checked.ok, true) END "
+            "AS _profiles_known"]
+    return _assemble(ctes, joins, sels, "code" if with_registry else None)
+
+
 def _schools_sql() -> str:
     return """SELECT f.__rid,
         CASE WHEN f.successor_code IS NULL THEN NULL
@@ -481,7 +577,8 @@ def _assemble(ctes: list[str], joins: list[str], sels: list[str], registry: str 
     if registry:
         cte, join, sel = _registry_join(registry)
         ctes, joins, sels = ctes + [cte], joins + [join], sels + [sel]
-    return ("WITH " + ",\n".join(ctes) + "\nSELECT f.__rid, " + ",\n  ".join(sels)
+    return (("WITH " + ",\n".join(ctes) + "\n" if ctes else "")
+            + "SELECT f.__rid, " + ",\n  ".join(sels)
             + "\nFROM f " + "\n".join(joins) + "\nORDER BY f.__rid")
 
 
@@ -505,6 +602,17 @@ _INPUT_COLUMNS = {
                  "school_code", "msu_code", "start_date"),
 }
 _INPUT_COLUMNS["rpr"] = _INPUT_COLUMNS["vpr"]
+_INPUT_COLUMNS["niko"] = ("academic_year", "subject_name", "fis_login")
+_INPUT_COLUMNS["survey"] = ("academic_year", "school_code", "questionnaire", "question_code",
+                            "answer", "class_name")
+_INPUT_COLUMNS["career"] = ("academic_year", "school_code", "profiles")
+_INPUT_COLUMNS["graduates"] = ()      # the destination columns of the seed: _graduates_inputs
+
+
+def _graduates_inputs() -> tuple[str, ...]:
+    seed = _seed("ref_graduate_destinations")
+    return ("academic_year", "school_code", "cohort", "graduates_total",
+            *sorted(set(seed["destination"])))
 
 
 def derived_sql(suite: str, with_registry: bool) -> str | None:
@@ -516,6 +624,14 @@ def derived_sql(suite: str, with_registry: bool) -> str | None:
         return _vpr_sql(suite.upper(), with_registry)
     if suite == "olympiad":
         return _olympiad_sql(with_registry)
+    if suite == "niko":
+        return _niko_sql(with_registry)
+    if suite == "survey":
+        return _survey_sql(with_registry)
+    if suite == "graduates":
+        return _graduates_sql(with_registry)
+    if suite == "career":
+        return _career_sql(with_registry)
     if suite == "literacy":
         return _literacy_sql(with_registry)
     if suite == "staff":
@@ -554,10 +670,11 @@ def add_derived_columns(suite: str, df: pd.DataFrame,
     sql = derived_sql(suite, with_registry)
     if sql is None:
         return df, notes
-    needed = [c for c in _INPUT_COLUMNS[suite]
+    inputs = _graduates_inputs() if suite == "graduates" else _INPUT_COLUMNS[suite]
+    needed = [c for c in inputs
               if with_registry or c not in ("msu_code", "gia_school_code", "fis_login")
               or suite == "schools"]
-    if suite in ("olympiad", "literacy") and not with_registry:
+    if suite in ("olympiad", "literacy", "career", "survey", "graduates") and not with_registry:
         needed = [c for c in needed if c != "school_code"]
     if suite == "measures":     # its codes are also checked against the level, registry or not
         needed = list(_INPUT_COLUMNS[suite])
@@ -615,6 +732,12 @@ _SEED_COLUMNS = {
     "ref_measure_kinds": "measure_kind,kind_code,name_en,description_ru",
     "indicator_catalogue": "indicator_code,name_ru,name_en,direction,formula,unit,"
                            "desired_direction,target,sources",
+    "ref_niko_subjects": "niko_subject,subject_code",
+    "ref_survey_questions": "questionnaire,question_code,question_text,indicator,options,"
+                            "positive_options",
+    "ref_graduate_destinations": "destination,cohort,destination_order,destination_name_ru,"
+                                 "destination_group",
+    "ref_career_profiles": "profile,profile_code",
 }
 
 

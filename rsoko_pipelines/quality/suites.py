@@ -15,9 +15,8 @@ and loads with ``great_expectations.core.ExpectationSuite(**document)``. Every e
 ``severity``    ``error`` — blocking (the file is quarantined) or ``warning`` — a finding;
 ``description`` short Russian / English description; ``hint`` what the operator should do.
 
-One suite per landing table: the seven sources (``schools``, ``ege``, ``oge``, ``vpr``,
-``rpr``, ``olympiad``, ``literacy``) plus the companion ``vpr_tasks`` / ``rpr_tasks`` tables
-(the task levels Б/П/В live there).
+One suite per landing table: every source of ``settings.SOURCES`` plus the companion
+``vpr_tasks`` / ``rpr_tasks`` / ``niko_tasks`` tables (the task levels Б/П/В live there).
 """
 
 from __future__ import annotations

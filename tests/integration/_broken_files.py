@@ -313,7 +313,77 @@ CASES = {
 
 
 def make(case: str, inbox: Path, year: int, out: Path) -> Broken:
-    return CASES[case](inbox, year, out)
+    return (CASES.get(case) or CASES_D49[case])(inbox, year, out)
+
+
+# ---------------------------------------------- directions 4 and 9 (issue 18), not in CASES:
+# they need the generated files of graduates, survey and additional_ed
+def graduates_wrong_sum(inbox: Path, year: int, out: Path) -> Broken:
+    """One more «Не учатся и не работают» than «Всего выпускников» allows (the contract's
+    destination sums)."""
+    src = sorted((inbox / "graduates" / str(year)).glob("*.xlsx"))[0]
+    rows = read_sheet(src)
+    col = rows[0].index("Не учатся и не работают")
+    r = 1 + (len(rows) - 1) // 2
+    rows[r][col] = float(rows[r][col] or 0) + 1
+    dst = write_sheet(out / "graduates_wrong_sum.xlsx", rows)
+    return Broken("graduates_wrong_sum", "graduates", dst,
+                  "graduates.destinations_sum_to_total", rows=[r + 1], origin=src)
+
+
+def _csv_lines(inbox: Path, source: str, year: int) -> tuple[Path, list[str]]:
+    src = sorted((inbox / source / str(year)).glob("*.csv"))[0]
+    return src, src.read_text(encoding="utf-8").split("\n")
+
+
+def survey_answer_outside_options(inbox: Path, year: int, out: Path) -> Broken:
+    """An answer that is not an option of its question (the contract's answer check)."""
+    src, lines = _csv_lines(inbox, "survey", year)
+    i = next(k for k in range(1, len(lines)) if lines[k].rstrip().split(";")[-1])
+    cells = lines[i].split(";")
+    cells[-1] = "может быть"
+    lines[i] = ";".join(cells)
+    out.mkdir(parents=True, exist_ok=True)
+    dst = out / "survey_answer_outside_options.csv"
+    dst.write_text("\n".join(lines), encoding="utf-8")
+    return Broken("survey_answer_outside_options", "survey", dst, "survey.answer_is_option",
+                  rows=[i + 1], origin=src)
+
+
+def navigator_unknown_status(inbox: Path, year: int, out: Path) -> Broken:
+    """A navigator line whose Статус is none of зачислен/отчислен/заявка."""
+    src, lines = _csv_lines(inbox, "additional_ed", year)
+    header = lines[0].split(";")
+    col = header.index("Статус")
+    i = len(lines) // 3
+    cells = lines[i].split(";")
+    cells[col] = "в обработке"
+    lines[i] = ";".join(cells)
+    out.mkdir(parents=True, exist_ok=True)
+    dst = out / "navigator_unknown_status.csv"
+    dst.write_text("\n".join(lines[: i + 20]) + "\n", encoding="utf-8")
+    return Broken("navigator_unknown_status", "additional_ed", dst, "additional_ed.status.allowed",
+                  rows=[i + 1], origin=src)
+
+
+CASES_D49 = {
+    "graduates_wrong_sum": graduates_wrong_sum,
+    "survey_answer_outside_options": survey_answer_outside_options,
+    "navigator_unknown_status": navigator_unknown_status,
+}
+
+
+def pseudonymous_ids(inbox: Path, year: int | None = None) -> set[str]:
+    """The navigator's child ids and the survey platform's respondent codes of an inbox, read
+    independently of the pipeline (csv module): they must never pass the landing."""
+    out: set[str] = set()
+    for source, column in (("additional_ed", "Идентификатор ребёнка"),
+                           ("survey", "Код респондента")):
+        for path in sorted((inbox / source).glob(f"{year or '*'}/*.csv")):
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                out |= {r[column].strip() for r in csv.DictReader(fh, delimiter=";")
+                        if (r.get(column) or "").strip()}
+    return out
 
 
 # --------------------------------------------------------------------------- deployments

@@ -22,7 +22,8 @@ import duckdb
 
 from rsoko_pipelines.ingest import registry
 
-from _star_landing import _insert, _register  # noqa: E402  (same folder, on sys.path)
+from _star_landing import (_insert, _register,  # noqa: E402  (same folder, on sys.path)
+                           create_missing_landing_tables)
 
 D = dt.date
 
@@ -236,11 +237,10 @@ def build_landing(path) -> None:
                              max_points=m, task_level=lvl, source_header=f"{t} ({m}б)")
                         for i, (t, m, lvl) in enumerate(VPR_TASKS_SPEC, start=1)])
         # raw tables the staging layer expects even when this data set has none
-        for table in ("rpr", "rpr_tasks"):
-            _insert(con, table, [])
         # directions 6 and 7 (staff, dpo, deficits, nokuod): _staff_fixture.py
         from _staff_fixture import build_staff_landing
 
         build_staff_landing(con, order)
+        create_missing_landing_tables(con)
     finally:
         con.close()

@@ -202,6 +202,14 @@ def _insert(con, table: str, rows: list[dict]) -> None:
     con.unregister("_rows")
 
 
+def create_missing_landing_tables(con) -> None:
+    """Every landing table of the column maps exists (empty when this data set has none):
+    the staging layer reads them all."""
+    from rsoko_pipelines.ingest.tables import ensure_all_landing_tables
+
+    ensure_all_landing_tables(con)
+
+
 def _register(con, file_id, source, year, rows, order, status="loaded"):
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name,"
@@ -249,5 +257,6 @@ def build_landing(path) -> None:
             _insert(con, table, [])
         # a superseded correction: registered, its rows deleted from the landing
         _register(con, "f_ege_rus_0603_old", "ege", 2025, 5, 0, status="superseded")
+        create_missing_landing_tables(con)
     finally:
         con.close()

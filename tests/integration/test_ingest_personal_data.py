@@ -3,7 +3,9 @@ survives the ingestion step: not in any table of the warehouse (the registry inc
 in the quarantine reports, not in Dagster's event log or captured logs of the run. The same
 for the staff of directions 6 and 7 (staff register, ДПО documents, deficit diagnostics):
 names, СНИЛС in both written forms (123-456-789 01 and 12345678901) and birth dates (ДД.ММ.ГГГГ
-and ISO) — a staff register with a malformed СНИЛС is quarantined without its value."""
+and ISO) — a staff register with a malformed СНИЛС is quarantined without its value.
+Neither does a pseudonymous id another system gave a person (issue 18): the navigator's
+child ids and the survey platform's respondent codes are hashed again at landing and dropped."""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ YEAR = 2025
 # ГИА cases whose quarantine report is built from the file's rows (incl. one with a surname
 # shifted into a checked column) and one parse failure
 BROKEN = ("name_in_code_column", "duplicate_participant", "score_out_of_range",
-          "unknown_school_gia", "footer_in_middle", "missing_column")
+          "unknown_school_gia", "footer_in_middle", "missing_column",
+          # issue 18: files whose rows carry navigator child ids / respondent codes
+          "survey_answer_outside_options", "navigator_unknown_status")
 
 _TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -146,6 +150,9 @@ def region(tmp_path_factory):
         for key, values in staff.items():
             personal.setdefault(key, set()).update(values)
         broken_staff = _staff_with_bad_snils(settings.inbox_dir, made / "staff")
+        # the navigator's child ids and the respondent codes: matched like document numbers
+        personal["pseudonymous_ids"] = bf.pseudonymous_ids(settings.inbox_dir, YEAR)
+        personal["numbers"] |= personal["pseudonymous_ids"]
         broken = [bf.make(case, settings.inbox_dir, YEAR, made / case) for case in BROKEN]
         for b in broken:
             shutil.copyfile(b.path, settings.inbox_dir / b.source / str(YEAR) / b.path.name)
@@ -181,6 +188,7 @@ def test_the_region_was_ingested_and_the_broken_files_quarantined(region):
     assert len(region["personal"]["names"]) > 500
     assert len(region["personal"]["numbers"]) > 1000
     assert len(region["staff"]["snils"]) > 500 and len(region["staff"]["birth_dates"]) > 500
+    assert len(region["personal"]["pseudonymous_ids"]) > 5000
     assert len(region["quarantined"]) == len(BROKEN) + 1        # + the staff register
     evaluations = {e.asset_key.path[-1]: e.passed
                    for e in region["result"].get_asset_check_evaluations()}
@@ -206,6 +214,8 @@ def test_the_scanner_finds_what_it_looks_for(region):
     staff = sorted(region["settings"].inbox_dir.glob(f"staff/{YEAR}/*.csv"))[0].read_bytes()
     assert len(_find(staff.decode("utf-8", errors="ignore") if staff.startswith(b"\xef")
                      else staff.decode("cp1251"), personal)) > 20
+    navigator = next((region["settings"].inbox_dir / "additional_ed" / str(YEAR)).glob("*.csv"))
+    assert len(_find(navigator.read_text(encoding="utf-8"), personal)) > 1000
 
 
 def test_no_personal_data_in_any_warehouse_table(region):

@@ -1,5 +1,6 @@
 """Personal data after whole nights (issue 8 part 4): no surname, first name, patronymic or
-identity document number of a generated ГИА participant anywhere a night writes — the
+identity document number of a generated ГИА participant — nor a navigator child id or a
+survey respondent code (issue 18) — anywhere a night writes — the
 warehouse, every kept published database, the Parquet exports and manifests, the Dagster
 event logs and compute logs, the validation and quarantine reports, the nightly reports
 and the console output — and no mart exposes a rate or mean for a group below the cell
@@ -68,6 +69,8 @@ def night(reference, tmp_path_factory):
     # directions 6 and 7: staff names, СНИЛС (both forms), birth dates
     for key, values in _staff_personal_values(settings.inbox_dir).items():
         personal.setdefault(key, set()).update(values)
+    # issue 18: the navigator's child ids and the survey respondent codes, like numbers
+    personal["numbers"] |= bf.pseudonymous_ids(settings.inbox_dir)
     public = _public_tokens(settings.inbox_dir)
     excluded = {k: v & public for k, v in personal.items()}
     personal = {k: v - public for k, v in personal.items()}
@@ -275,7 +278,7 @@ def _small_cells(con, relation) -> tuple[int, list]:
         cols = dict((r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}")
                     .fetchall())
         assert not cols.keys() & {"participant_id", "participant_key", "participant_code",
-                                  "staff_key"}
+                                  "staff_key", "child_key", "respondent_key"}
         if mart in NO_PERSON_GROUPS:
             continue
         participants = CELL_COUNT.get(mart, "participants")
@@ -320,3 +323,39 @@ def test_no_published_rate_for_a_group_below_the_cell_size(night):
     finally:
         con.close()
     assert checked_parquet == checked and not problems, problems
+
+
+def test_no_child_or_respondent_key_in_the_published_data(night):
+    """Our own pseudonyms (child_key, respondent_key: HMACs of the navigator's and the survey
+    platform's ids) stay in the warehouse's raw and core layers: no published table, column
+    or Parquet file carries one."""
+    import duckdb
+
+    settings = night["settings"]
+    con = n._connect(settings.warehouse_path)
+    try:
+        keys = {r[0] for r in con.execute(
+            "SELECT DISTINCT child_key FROM core.fct_enrolment UNION "
+            "SELECT DISTINCT respondent_key FROM core.fct_survey_answer").fetchall() if r[0]}
+    finally:
+        con.close()
+    assert len(keys) > 1000
+    wanted = {"names": set(), "numbers": keys, "series_numbers": set()}
+    for version in _kept_versions(settings):
+        con = n._connect(version / "rsoko_marts.duckdb")
+        try:
+            checked, hits = _scan_duckdb(con, wanted)
+        finally:
+            con.close()
+        assert checked > 30 and not hits, (version.name, hits[:5])
+    con = duckdb.connect()
+    try:
+        for path in (settings.published_dir / "parquet").rglob("*.parquet"):
+            source = "read_parquet('" + str(path).replace("'", "''") + "')"
+            for column, type_, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall():
+                if type_ == "VARCHAR":
+                    values = {r[0] for r in con.execute(
+                        f'SELECT DISTINCT "{column}" FROM {source}').fetchall()}
+                    assert not values & keys, (path.name, column)
+    finally:
+        con.close()

@@ -11,7 +11,7 @@ from rsoko_pipelines.extract.schemas import source_spec, table_spec
 from rsoko_pipelines.quality import suites
 from rsoko_pipelines.settings import EXPECTATIONS_DIR, SOURCES
 
-ALL_SUITES = list(SOURCES) + ["vpr_tasks", "rpr_tasks"]
+ALL_SUITES = list(SOURCES) + ["vpr_tasks", "rpr_tasks", "niko_tasks"]
 
 
 def test_every_source_has_a_suite():

@@ -21,8 +21,11 @@ def test_every_seed_loads_and_is_utf8_without_bom():
 
 def test_subjects():
     s = ref.subjects()
-    assert len(s) == 17
-    assert list(s["subject_code"])[0] == "rus" and list(s["subject_code"])[-1] == "env"
+    assert len(s) == 17 + 5      # + the НИКО-only subjects (pe, obzr, music, art, tech)
+    assert list(s["subject_code"])[0] == "rus" and list(s["subject_code"])[16] == "env"
+    niko = ref.load("ref_niko_subjects")
+    assert set(niko["subject_code"]) <= set(s["subject_code"])
+    assert niko.set_index("niko_subject").loc["Физическая культура", "subject_code"] == "pe"
     by = s.set_index("subject_code")
     assert by.loc["rus", "ege_code"] == "01" and isinstance(by.loc["rus", "ege_code"], str)
     assert by.loc["math_base", "ege_code"] == "22"
@@ -185,7 +188,7 @@ def test_small_code_lists():
     kinds = ref.load("ref_school_kinds")
     assert len(kinds) == 9
     assert set(kinds[kinds.is_advanced].school_kind) == {"лицей", "гимназия", "СОШ с УИОП"}
-    assert set(ref.load("ref_procedures").procedure) == {"EGE", "OGE", "GVE9", "VPR", "RPR"}
+    assert set(ref.load("ref_procedures").procedure) == {"EGE", "OGE", "GVE9", "VPR", "RPR", "NIKO"}
     oly = ref.load("ref_olympiad_subjects").set_index("subject_name_ru")["subject_code"]
     assert len(oly) == 24 and oly["Математика"] == "math" and oly["Информатика"] == "inf"
     assert oly.isna()["Право"]

@@ -14,6 +14,8 @@ with landing as (
     union all
     select 'rpr', academic_year, count(*) from {{ released_rows('rpr') }} group by all
     union all
+    select 'niko', academic_year, count(*) from {{ released_rows('niko') }} group by all
+    union all
     select 'olympiad', academic_year, count(*) from {{ released_rows('olympiad') }} group by all
     union all
     select 'literacy', academic_year, count(*) from {{ released_rows('literacy') }} group by all

@@ -21,6 +21,11 @@ with works as not materialized (
     union all by name
     select * from {{ ref('stg_rpr') }}
     where {{ in_build_scope() }}
+    union all by name
+    -- НИКО: the same ФИС ОКО layout (a sample study; the marts publish it by the rules of
+    -- reference.ref_sample_rules and keep it out of every objectivity measure)
+    select * from {{ ref('stg_niko') }}
+    where {{ in_build_scope() }}
 
 ),
 

@@ -21,6 +21,8 @@ tasks as (
     select * from {{ ref('stg_vpr_tasks') }}
     union all by name
     select * from {{ ref('stg_rpr_tasks') }}
+    union all by name
+    select * from {{ ref('stg_niko_tasks') }}
 
 ),
 

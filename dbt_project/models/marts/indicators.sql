@@ -23,6 +23,11 @@
     'indicators__staff',
     'indicators__olympiad_objectivity',
     'indicators__management_cycle',
+    'indicators__niko',
+    'indicators__graduates',
+    'indicators__career',
+    'indicators__additional_ed',
+    'indicators__survey',
 ] %}
 
 with computed as (

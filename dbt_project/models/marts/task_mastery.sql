@@ -7,6 +7,8 @@
 -- level (reference.ref_methodology_thresholds: task_deficit_pct_basic for Б, 57 by default;
 -- task_deficit_pct_advanced for П and В, 28.5; a ФИОКО rule of thumb); ГИА tasks have no
 -- level, so is_deficit is NULL for them.
+-- НИКО is a sample (is_sample): region rows, municipality rows whose works of record in the
+-- subject and grade reach the threshold of reference.ref_sample_rules, never school rows.
 
 {%- set deficit_basic = methodology_threshold('task_deficit_pct_basic') -%}
 {%- set deficit_advanced = methodology_threshold('task_deficit_pct_advanced') -%}
@@ -80,6 +82,19 @@ agg as (
 
 ),
 
+-- works of record of the sample procedures per municipality × subject × grade: the count the
+-- publication threshold applies to (a task's own count excludes its '-' cells)
+sample_works as (
+
+    select r.academic_year, r.procedure, r.subject_code, r.grade, r.msu_code,
+           count(*) as participants
+    from {{ ref('fct_assessment_result') }} as r
+    join {{ ref('dim_procedure') }} as sp on sp.procedure = r.procedure and sp.is_sample
+    where r.is_result_of_record
+    group by all
+
+),
+
 final as (
 
     select
@@ -105,13 +120,20 @@ final as (
             when 'П' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < " ~ deficit_advanced ~ "
             when 'В' then " ~ marts_pct('agg.mean_points', 'agg.max_points') ~ " < " ~ deficit_advanced ~ " end") }}::boolean
                                                                               as is_deficit,
-        {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed
+        {{ marts_is_suppressed('agg.participants') }}::boolean                as is_suppressed,
+        coalesce(p.is_sample, false)::boolean                                 as is_sample
     from agg
     left join {{ ref('dim_procedure') }} as p on p.procedure = agg.procedure
     left join {{ ref('dim_subject') }} as s on s.subject_code = agg.subject_code
     left join {{ ref('ref_task_descriptions') }} as td
         on  td.procedure = agg.procedure and td.academic_year = agg.academic_year
         and td.subject_code = agg.subject_code and td.grade = agg.grade and td.task = agg.task
+    left join sample_works as w
+        on  agg.level = 'municipality'
+        and w.academic_year = agg.academic_year and w.procedure = agg.procedure
+        and w.subject_code = agg.subject_code and w.grade = agg.grade
+        and w.msu_code = agg.municipality_code
+    where {{ marts_sample_published('agg', 'p', 'w.participants') }}
 
 )
 

@@ -1,0 +1,93 @@
+{{ config(materialized='table', schema='marts') }}
+
+-- Additional education by school (direction 9) per academic_year × school × focus: the
+-- children of the school (their Код ОО in the navigator; a child's latest enrolment decides)
+-- enrolled at any time in the year, each child once («все») and once per направленность, over
+-- the school's students of the year's registry. Children without a registry school
+-- (pre-schoolers, other schools) are not here (they are in additional_ed_coverage).
+-- Rates are suppressed below rsoko:min_cell_size enrolled children.
+
+with children as (
+
+    select * from {{ ref('int_enrolled_children') }}
+    where school_code is not null
+
+),
+
+focuses as (
+
+    select 'все' as focus, 'all' as focus_code, 0 as focus_order
+    union all
+    select focus, focus_code, focus_order from {{ ref('ref_additional_ed_focus') }}
+
+),
+
+child_focus as (
+
+    select academic_year, school_code, child_key, is_ovz, 'all' as focus_code,
+           is_certificate_funded
+    from children
+    union all
+    select academic_year, school_code, child_key, is_ovz, f.focus_code,
+           list_contains(certificate_focus_codes, f.focus_code)
+    from children, unnest(focus_codes) as f(focus_code)
+
+),
+
+counts as (
+
+    select academic_year, school_code, focus_code,
+           count(distinct child_key)                                          as children_enrolled,
+           count(distinct child_key) filter (where is_ovz)                    as children_ovz,
+           count(distinct child_key) filter (where is_certificate_funded)     as children_certificate
+    from child_focus
+    group by all
+
+),
+
+schools as (
+
+    select academic_year, school_code, msu_code, n_students
+    from {{ ref('dim_school') }}
+    where status = 'действующая'
+      and academic_year in (select academic_year from {{ ref('int_enrolled_children') }})
+
+),
+
+agg as (
+
+    select
+        schools.academic_year, 'school' as level, schools.msu_code as municipality_code,
+        schools.school_code, focuses.focus, focuses.focus_code, schools.n_students,
+        coalesce(counts.children_enrolled, 0)                                 as children_enrolled,
+        coalesce(counts.children_ovz, 0)                                      as children_ovz,
+        coalesce(counts.children_certificate, 0)                              as children_certificate
+    from schools
+    cross join focuses
+    left join counts
+        on counts.academic_year = schools.academic_year
+        and counts.school_code = schools.school_code
+        and counts.focus_code = focuses.focus_code
+
+),
+
+final as (
+
+    select
+        {{ marts_key_columns('agg') }},
+        agg.focus::varchar                                                    as focus,
+        agg.focus_code::varchar                                               as focus_code,
+        agg.n_students::bigint                                                as students,
+        agg.children_enrolled::bigint                                         as children_enrolled,
+        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_enrolled', 'agg.n_students')) }}::double
+                                                                              as coverage_pct,
+        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_ovz', 'agg.children_enrolled')) }}::double
+                                                                              as pct_ovz_among_enrolled,
+        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_certificate', 'agg.children_enrolled')) }}::double
+                                                                              as pct_certificate_funded,
+        {{ marts_is_suppressed('agg.children_enrolled') }}::boolean           as is_suppressed
+    from agg
+
+)
+
+select * from final
