@@ -50,10 +50,15 @@ class TestFailure:
         if self.samples:
             cols = list(self.samples[0])[:12]
             lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            lines += ["| " + " | ".join(str(s.get(c, "")).replace("|", "/")[:60]
-                                        for c in cols) + " |" for s in self.samples]
+            lines += ["| " + " | ".join(_cell(s.get(c)) for c in cols) + " |"
+                      for s in self.samples]
         lines += ["", f"What to do: {self.hint}"]
         return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    """A sample value in the explanation's table: NULL as `NULL`, never Python's `None`."""
+    return "NULL" if value is None else str(value).replace("|", "/")[:60]
 
 
 def _sample_text(sample: dict) -> str:
