@@ -157,7 +157,7 @@ def test_an_incomplete_night_is_retried_a_complete_one_is_not(instance, settings
     _night(instance, dg.DagsterRunStatus.CANCELED)
     assert "(canceled) did not complete" in plan_night(instance, settings).retry
     # only the latest finished night counts
-    _night(instance, dg.DagsterRunStatus.SUCCESS, {COMPLETE_TAG: "nothing to build"})
+    _night(instance, dg.DagsterRunStatus.SUCCESS, {COMPLETE_TAG: "published v2"})
     assert plan_night(instance, settings).retry is None
     # runs of other jobs are not nights
     create_run_for_test(instance, job_name="publish_marts", status=dg.DagsterRunStatus.FAILURE)
