@@ -38,7 +38,7 @@ def free_port() -> int:
 def deployment_env(data_dir: Path) -> dict[str, str]:
     """The environment of a private deployment under data_dir, its Dagster instance
     configured with the local dagster.yaml (as `rsoko nightly` and scripts/ui.sh write it)."""
-    from rsoko_pipelines.nightly import LOCAL_DAGSTER_YAML
+    from rsoko_pipelines.night.command import LOCAL_DAGSTER_YAML
 
     env = {k: v for k, v in os.environ.items() if k not in RSOKO_VARS}
     home = data_dir / "dagster_home"
