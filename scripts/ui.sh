@@ -37,18 +37,24 @@ webserver=$!
 .venv/bin/dagster-daemon run -w workspace.yaml &
 daemon=$!
 
-# The two processes and their children (each starts a code server): by parent id.
+# The two processes and their children (each starts a code server), by parent id.
 family() { echo "$webserver" "$daemon" $(pgrep -P "$webserver,$daemon" 2>/dev/null || true); }
+alive() { local pid; for pid in "$@"; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done; true; }
 
 stop() {
   trap '' TERM INT
-  local pids waited=0
+  local waited=0 pids left
+  # the code servers too, at once: each needs seconds to stop, in parallel that is seconds
+  # in all (the daemon would ask its own only once its threads are down)
   pids="$(family)"
   kill -TERM $pids 2>/dev/null || true
-  while kill -0 $pids 2>/dev/null; do
+  while left="$(alive $pids)" && [ -n "$left" ]; do
     if [ "$waited" -ge $((stop_timeout * 10)) ]; then
-      echo "rsoko ui: still running after ${stop_timeout} s, killing" >&2
-      kill -KILL $pids 2>/dev/null || true
+      # by then the code servers have stopped serving and hold nothing: what may remain is
+      # their interpreter's teardown on a busy machine
+      echo "rsoko ui: still running after ${stop_timeout} s, killing:" >&2
+      ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" >&2 || true
+      kill -KILL $left 2>/dev/null || true
       break
     fi
     sleep 0.1

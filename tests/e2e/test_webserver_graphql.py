@@ -86,13 +86,28 @@ def _key(manifest: dict, unique_id: str) -> str:
     return f"{node['fqn'][1]}/{node['name']}"
 
 
+def _ephemeral(manifest: dict, unique_id: str) -> bool:
+    node = manifest["nodes"].get(unique_id, {})
+    return node.get("config", {}).get("materialized") == "ephemeral"
+
+
+def _asset_parents(manifest: dict, unique_id: str) -> set[str]:
+    """The parents of a node as assets: an ephemeral model (the parts of `indicators`) is
+    no asset, its own parents are."""
+    out = set()
+    for parent in manifest["nodes"].get(unique_id, {}).get("depends_on", {}).get("nodes", []):
+        out |= _asset_parents(manifest, parent) if _ephemeral(manifest, parent) else {parent}
+    return out
+
+
 def expected_from_manifest() -> tuple[set[tuple[str, str]], dict[str, set[str]]]:
     """Every (parent, child) edge into a dbt model, and each model's dbt tests."""
     manifest = _manifest()
     models = {uid: n for uid, n in manifest["nodes"].items()
-              if n["resource_type"] == "model" and n["fqn"][1] in LAYERS}
+              if n["resource_type"] == "model" and n["fqn"][1] in LAYERS
+              and not _ephemeral(manifest, uid)}
     edges = {(_key(manifest, parent), _key(manifest, uid))
-             for uid, node in models.items() for parent in node["depends_on"]["nodes"]}
+             for uid in models for parent in _asset_parents(manifest, uid)}
     tests: dict[str, set[str]] = {_key(manifest, uid): set() for uid in models}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("attached_node") in models:
