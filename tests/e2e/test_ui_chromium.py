@@ -305,7 +305,8 @@ def test_reexecute_from_failure_after_the_fix_succeeds(page, ui, nights, artifac
     assert tags["rsoko/complete"].startswith("published ")
     page.goto(ui.url + f"/runs/{run_id}")
     page.get_by_text("Success").first.wait_for()
-    page.get_by_text("published__marts").first.wait_for()
+    page.get_by_text("RUN_SUCCESS").first.wait_for()          # the event log has loaded
+    page.get_by_text(nights["failed"][:8]).first.wait_for()    # its root, in Re-executions
     _settle(page)
     _shot(page, artifacts, "ui_run_reexecuted_from_failure")
     # the new publication: nothing held back any more
