@@ -62,33 +62,12 @@ def settings_for(data: Path):
                     dagster_home=d / "dagster_home", secrets_dir=d / "secrets")
 
 
-def held_out_file(tier: str = "XS") -> str:
-    """The ВПР file (path relative to the inbox) that the deployments of these tests do not
-    deliver on their first night, so that a later night can deliver it as a genuinely new
-    file: a per-school sheet of the latest year whose subject × grade has other schools'
-    sheets too (its build slice exists and is rebuilt), of median size."""
-    from collections import Counter
-
-    from tests.conftest import generated_tier
-
-    manifest = json.loads((generated_tier(tier) / "manifest.json").read_text(encoding="utf-8"))
-    latest = max(manifest["years"])
-    vpr = [f for f in manifest["files"] if f["source"] == "vpr" and f["academic_year"] == latest]
-    pairs = Counter((f["slice"]["subject_code"], f["slice"]["grade"]) for f in vpr)
-    pool = sorted((f for f in vpr if f["slice"].get("layout") == "school"
-                   and pairs[(f["slice"]["subject_code"], f["slice"]["grade"])] > 1),
-                  key=lambda f: (f["rows"], f["path"]))
-    return pool[len(pool) // 2]["path"]
-
-
 def new_deployment(data: Path, tier: str = "XS") -> Path:
-    """An empty deployment whose inbox is the cached generated tier (hard links), without
-    the held-out ВПР file (:func:`held_out_file`)."""
+    """An empty deployment whose inbox is the cached generated tier (hard links)."""
     from tests.conftest import generated_tier, link_tree
 
     data.mkdir(parents=True, exist_ok=True)
     link_tree(generated_tier(tier), data / "inbox")
-    (data / "inbox" / held_out_file(tier)).unlink()
     return data
 
 
@@ -524,9 +503,9 @@ def free_pool_slots(data: Path) -> dict:
 # --------------------------------------------------------------------------- reference
 @dataclass
 class Reference:
-    """The uninterrupted cold night of tier XS without the held-out ВПР file (built once
-    per session by `rsoko nightly` in its own process; never modified: tests compare with
-    it or clone it). `output`: what the night printed."""
+    """The uninterrupted cold night of tier XS (built once per session by `rsoko nightly` in
+    its own process; never modified: tests compare with it or clone it; its published marts
+    are the golden ones of test_marts_golden.py). `output`: what the night printed."""
 
     data: Path
     version: str

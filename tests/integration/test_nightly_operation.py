@@ -3,10 +3,10 @@
 instance, real DuckDB and real dbt. One night is one run of the job `nightly`.
 
 The cold night is the session's reference night (tests/integration/_nightly.py: `rsoko
-nightly` in its own process on tier XS without one ВПР file); this module clones it and goes
-through the nights after it in order (the tests depend on each other's state, so they run in
-file order on one xdist worker): the cold night's record → a quiet night → the held-out ВПР
-file → a broken ЕГЭ file → the night after (quiet) → the corrected file."""
+nightly` in its own process on tier XS); this module clones it and goes through the nights
+after it in order (the tests depend on each other's state, so they run in file order on one
+xdist worker): the cold night's record → a quiet night → a new ВПР file (a school's corrected
+sheet) → a broken ЕГЭ file → the night after (quiet) → the corrected ЕГЭ file."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ def test_cold_night_is_one_run_of_the_code_location_that_publishes(deployment, r
         warehouse.close()
         published_con.close()
     generated = json.loads((generated_tier("XS") / "manifest.json").read_text())["files"]
-    assert len(manifest["source_files"]) == len(generated) - 1          # the held-out file
+    assert len(manifest["source_files"]) == len(generated)
     # every source × year current, none held back; ref_sources lists every source
     assert {(s, y) for s, y, *_ in status} == {(s, y) for s in SOURCES for y in (2024, 2025)}
     assert {(st, held) for _, _, st, held, _ in status} == {("актуальны", False)}
@@ -215,20 +215,38 @@ def _slice_rows(warehouse) -> dict[str, tuple]:
                    "core.fct_assessment_result t GROUP BY ALL")}
 
 
+def _school_vpr_sheet() -> dict:
+    """A school's ВПР sheet of the latest year whose subject × grade other schools delivered
+    too (its build slice holds other files), of median size (the generator's manifest)."""
+    from collections import Counter
+
+    manifest = json.loads((generated_tier("XS") / "manifest.json").read_text())
+    latest = max(manifest["years"])
+    vpr = [f for f in manifest["files"] if f["source"] == "vpr" and f["academic_year"] == latest]
+    pairs = Counter((f["slice"]["subject_code"], f["slice"]["grade"]) for f in vpr)
+    pool = sorted((f for f in vpr if f["slice"].get("layout") == "school"
+                   and pairs[(f["slice"]["subject_code"], f["slice"]["grade"])] > 1),
+                  key=lambda f: (f["rows"], f["path"]))
+    return pool[len(pool) // 2]
+
+
 def test_new_vpr_file_rebuilds_only_its_subject_and_grade(deployment, state):
-    """The held-out ВПР file (a school's sheet of a subject × grade other schools delivered
-    too) arrives: the sensor and `rsoko nightly` select the ВПР landing step and the steps
-    after the landing, no other source, no reference data; the models rebuild that
-    subject × grade of that year only (rows of other slices are not even rewritten: a mark
-    put on them survives), the marts and the publication follow."""
+    """A new ВПР file arrives: a school's corrected sheet (the class of its first work
+    changed), under a new name. The sensor and `rsoko nightly` select the ВПР landing step
+    and the steps after the landing, no other source, no reference data; the models rebuild
+    that subject × grade of that year only (rows of other slices are not even rewritten: a
+    mark put on them survives), the marts and the publication follow."""
     from rsoko_pipelines.ingest.release import build_slice_id
 
     instance = _instance()
-    rel = n.held_out_file()
-    info = next(f for f in json.loads((generated_tier("XS") / "manifest.json").read_text())[
-        "files"] if f["path"] == rel)
-    target = deployment.inbox_dir / rel
-    shutil.copy(generated_tier("XS") / rel, target)
+    info = _school_vpr_sheet()
+    original = deployment.inbox_dir / info["path"]
+    rows = broken.read_sheet(original)
+    col = rows[3].index("Класс")
+    assert rows[4][col] and rows[4][col] != "9Ю"
+    rows[4][col] = "9Ю"
+    target = broken.write_sheet(original.with_name(original.stem + " исправленный.xlsx"), rows)
+    rel = target.relative_to(deployment.inbox_dir).as_posix()
     result = _evaluate_sensor("inbox_sensor", instance)
     [request] = result.run_requests
     keys = {k.to_user_string() for k in request.asset_selection}
@@ -274,7 +292,7 @@ def test_new_vpr_file_rebuilds_only_its_subject_and_grade(deployment, state):
     assert metadata["build_scope"].value == 1
     assert metadata["release"].value == "released: vpr 2025"
     after = _slice_rows(wh)
-    assert after[mine][0] == before[mine][0] + info["rows"]       # the new sheet's works
+    assert after[mine][0] == before[mine][0]                      # the same works, corrected
     for s in others:                                              # not rebuilt: mark kept
         assert after[s] == marked[s] != before[s], s
     assert _query(wh, "SELECT count(*) FROM core.fct_assessment_result WHERE _slice = ? "
@@ -293,8 +311,15 @@ def test_new_vpr_file_rebuilds_only_its_subject_and_grade(deployment, state):
     assert _current(deployment)["data_status"] and not any(
         r["is_held_back"] for r in _current(deployment)["data_status"])
     registered = _query(wh, "SELECT status, released, released_at IS NOT NULL, build_slice "
-                            "FROM raw._file_registry WHERE inbox_path = ?", [rel])
-    assert registered == [("loaded", True, True, mine)]
+                            "FROM raw._file_registry WHERE inbox_path IN (?, ?) ORDER BY "
+                            "first_seen_at", [info["path"], rel])
+    assert registered == [("superseded", False, True, mine), ("loaded", True, True, mine)]
+    # the models read the corrected sheet: its first work (sheet row 5) in its new class
+    assert _query(wh, "SELECT f.class_name FROM core.fct_assessment_result f JOIN "
+                      "raw._file_registry r ON r.file_id = f._file_id WHERE r.inbox_path = ? "
+                      "AND f._source_line = 5", [rel]) == [("9Ю",)]
+    assert _query(wh, "SELECT count(*) FROM raw.vpr v JOIN raw._file_registry r ON "
+                      "r.file_id = v._file_id WHERE r.inbox_path = ?", [info["path"]]) == [(0,)]
     state["marked"] = others
 
 
