@@ -18,6 +18,7 @@ def main(inbox: Path, work: Path) -> None:
     os.environ["RSOKO_DATA_DIR"] = str(work)
     from rsoko_pipelines.extract.pseudonym import Pseudonymizer
     from rsoko_pipelines.ingest.landing import ingest_partition
+    from rsoko_pipelines.ingest.release import release_everything
     from rsoko_pipelines.ingest.warehouse import connect
     from rsoko_pipelines import inbox
     from rsoko_pipelines.settings import SOURCES, Settings
@@ -34,6 +35,10 @@ def main(inbox: Path, work: Path) -> None:
                   f"{result.rows_loaded:10,d} rows {len(result.quarantined):3d} quarantined "
                   f"{time.perf_counter() - t:7.1f} s", flush=True)
     print(f"total ingest + validate: {time.perf_counter() - started:.1f} s")
+    # what a night's release step and commit do, so the warehouse is one the models can read
+    t = time.perf_counter()
+    plan = release_everything(con)
+    print(f"release: {plan.describe()} ({time.perf_counter() - t:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -378,7 +378,7 @@ def run_case(name: str, ctx: dict) -> dict:
     for r in report.get("runs", []):
         w = windows.get(r["run_id"], {})
         seconds = (w["end"] - w["start"]) if w.get("start") and w.get("end") else None
-        runs.append({"job": r["job"], "partition": r.get("partition"),
+        runs.append({"job": r["job"], "status": r.get("status"),
                      "success": r["success"], "seconds": _round(seconds),
                      "steps": {s["step"]: s["seconds"] for s in r.get("steps", [])}})
         for key, start, end in w.get("steps", []):

@@ -1,3 +1,5 @@
+-- Shown in Dagster as a check of ref_mark_boundaries (a singular test reading several models needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'ref_mark_boundaries'}}}) }}
 -- Cross-seed consistency of the reference data. Every returned row is a violation.
 -- 1. mark boundaries cover 0..max without gaps or overlaps, marks ascending with scores;
 -- 2. ВПР/РПР task spec sums equal the boundary maximum (and every form has boundaries);

@@ -4,9 +4,9 @@ A landed file is not read by the models until its source × year is *released*. 
 extract never holds back the others, and a held-back source × year keeps its last good data:
 
 1. **Resolve quarantines.** A quarantined file blocks its source × year until a later file
-   fills the same slice (the corrected extract; any later file of the source × year when the
-   quarantined file could not even be parsed), or until an operator dismisses it
-   (`rsoko quarantine dismiss`).
+   fills the same slice (the corrected extract, delivered after a release step held the
+   source × year back; any later file of the source × year when the quarantined file could
+   not even be parsed), or until an operator dismisses it (`rsoko quarantine dismiss`).
 2. **Plan** (:func:`plan_release`): every source × year with new or corrected files and no
    unresolved quarantine becomes a *candidate*: its newest files are released, the files
    they correct are not (their rows stay in the landing until the commit, so the change can
@@ -87,11 +87,19 @@ class ReleasePlan:
         return "; ".join(parts) or "nothing new to release"
 
 
+# "Later" = first seen after a release step had already held the quarantine's source × year
+# back: a file delivered in the same batch as the broken one (a cold night) is not its
+# correction — it lands in the same transaction *after* the quarantine, and would otherwise
+# release the source × year at once, without the broken file's data and without a word.
 _LATER_FILE = """
     FROM raw._file_registry AS later
+    JOIN raw._slice_status AS held
+      ON held.source = q.source AND held.academic_year = q.academic_year
+     AND held.state = 'held_back'
     WHERE later.status IN ('loaded', 'superseded')
       AND later.source = q.source AND later.academic_year = q.academic_year
       AND later.first_seen_at > q.first_seen_at
+      AND later.first_seen_at > coalesce(held.held_since, held.checked_at)
       AND (q.slice_key IS NULL OR later.slice_key = q.slice_key)"""
 
 
@@ -262,7 +270,10 @@ def _merge_status(con, held: dict[tuple[str, int], str]) -> None:
             INSERT INTO raw._slice_status (source, academic_year, state, reason, held_since)
             VALUES (?, ?, 'held_back', ?, current_timestamp)
             ON CONFLICT (source, academic_year) DO UPDATE SET state = 'held_back',
-                reason = excluded.reason, checked_at = now()""",
+                reason = excluded.reason, checked_at = now(),
+                held_since = CASE WHEN raw._slice_status.state = 'held_back'
+                                  THEN raw._slice_status.held_since
+                                  ELSE excluded.held_since END""",
                     [source, year, why])
 
 

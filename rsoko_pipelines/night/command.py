@@ -171,7 +171,7 @@ def _examples(database) -> None:
             for column in cursor.description:
                 table.add_column(column[0])
             for row in rows:
-                table.add_row(*[escape(str(v)) for v in row])
+                table.add_row(*[escape("NULL" if v is None else str(v)) for v in row])
             console.print(table)
     finally:
         con.close()

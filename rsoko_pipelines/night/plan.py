@@ -90,9 +90,11 @@ class NightPlan:
     def tags(self, trigger: str) -> dict[str, str]:
         return {TRIGGER_TAG: trigger, PLAN_TAG: self.key}
 
-    def run_request(self, trigger: str, run_key: str) -> dg.RunRequest:
-        return dg.RunRequest(run_key=run_key, asset_selection=self.asset_selection(),
-                             tags=self.tags(trigger))
+    def run_request(self, trigger: str, run_key: str, asset_graph) -> dg.RunRequest:
+        """The request of the sensor or the schedule. A RunRequest takes asset keys, not a
+        selection: it is resolved against the code location's asset graph."""
+        keys = sorted(self.asset_selection().resolve(asset_graph))
+        return dg.RunRequest(run_key=run_key, asset_selection=keys, tags=self.tags(trigger))
 
 
 def _recorded_inbox(instance, source: str) -> dict:

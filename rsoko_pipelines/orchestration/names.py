@@ -16,7 +16,7 @@ WAREHOUSE_POOL = "duckdb_writer"
 # Run tags: short, so a run row in the UI stays one line.
 TRIGGER_TAG = "rsoko/trigger"      # manual | schedule | sensor
 PLAN_TAG = "rsoko/plan"            # the plan's key (a hash of what the night must load)
-COMPLETE_TAG = "rsoko/complete"    # set by the night's last step: published <v> | nothing to build
+COMPLETE_TAG = "rsoko/complete"    # set by the night's last step: published <v>
 PID_TAG = "rsoko/pid"              # `rsoko nightly` runs the night in its own process:
 HOST_TAG = "rsoko/host"            # a run whose process is gone is released (night/launch.py)
 

@@ -21,4 +21,5 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext):
     if plan.empty or plan.in_flight:
         return dg.SkipReason(plan.describe())
     return plan.run_request(trigger="schedule",
-                            run_key=f"{plan.key}:{context.scheduled_execution_time:%Y%m%d}")
+                            run_key=f"{plan.key}:{context.scheduled_execution_time:%Y%m%d}",
+                            asset_graph=context.repository_def.asset_graph)

@@ -21,4 +21,5 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
     if plan.empty or plan.in_flight or not plan.sources:
         return dg.SkipReason(plan.describe())
     context.log.info(plan.describe())
-    return plan.run_request(trigger="sensor", run_key=plan.key)
+    return plan.run_request(trigger="sensor", run_key=plan.key,
+                            asset_graph=context.repository_def.asset_graph)

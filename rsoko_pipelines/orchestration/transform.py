@@ -29,7 +29,6 @@ import dagster as dg
 from rsoko_pipelines.ingest import release
 from rsoko_pipelines.ingest.warehouse import writer
 from rsoko_pipelines.orchestration.dbt_args import dbt_cli_args
-from rsoko_pipelines.orchestration.names import COMPLETE_TAG
 from rsoko_pipelines.orchestration.resources import project_fingerprint, warehouse_env
 from rsoko_pipelines.quality import dbt_failures
 from rsoko_pipelines.settings import Settings
@@ -110,10 +109,6 @@ def _build_state(con, key: str) -> str | None:
     return row[0][0] if row else None
 
 
-def _complete(context, how: str) -> None:
-    context.instance.add_run_tags(context.run.run_id, {COMPLETE_TAG: how})
-
-
 # --------------------------------------------------------------------------- models
 def build_models(context, dbt, force_full: bool = False):
     settings = Settings.from_env().ensure_dirs()
@@ -132,8 +127,9 @@ def build_models(context, dbt, force_full: bool = False):
             release.add_to_scope(con, [release.ALL_SLICES], "the dbt project changed")
         scope, candidates = release.scope(con), _candidates(con)
     if not scope:
+        # not the night's end: the marts and the publication follow, and only the publication
+        # tags the run complete (a night killed while publishing must be retried)
         context.log.info("Nothing to rebuild: no build slice in scope.")
-        _complete(context, "nothing to build")
         return
     context.log.info(f"Rebuilding {'every slice' if full else f'{len(scope)} slice(s)'}"
                      + (" with --full-refresh" if full else ""))

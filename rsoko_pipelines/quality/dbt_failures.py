@@ -50,10 +50,15 @@ class TestFailure:
         if self.samples:
             cols = list(self.samples[0])[:12]
             lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            lines += ["| " + " | ".join(str(s.get(c, "")).replace("|", "/")[:60]
-                                        for c in cols) + " |" for s in self.samples]
+            lines += ["| " + " | ".join(_cell(s.get(c)) for c in cols) + " |"
+                      for s in self.samples]
         lines += ["", f"What to do: {self.hint}"]
         return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    """A sample value in the explanation's table: NULL as `NULL`, never Python's `None`."""
+    return "NULL" if value is None else str(value).replace("|", "/")[:60]
 
 
 def _sample_text(sample: dict) -> str:
@@ -88,9 +93,14 @@ def rule_text(node: dict) -> str:
         field_ = kwargs.get("field", "")
         return (f"Каждое значение {col} есть в {to}.{field_} / every {col} exists in "
                 f"{to}.{field_}")
-    if kind == "accepted_range":
+    if kind == "accepted_range":   # either bound is optional (tests/generic/accepted_range.sql)
         lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
-        return f"{col} в пределах [{lo}; {hi}] / {col} within [{lo}, {hi}]"
+        if lo is not None and hi is not None:
+            return f"{col} в пределах [{lo}; {hi}] / {col} within [{lo}, {hi}]"
+        if lo is not None:
+            return f"{col} не меньше {lo} / {col} is at least {lo}"
+        if hi is not None:
+            return f"{col} не больше {hi} / {col} is at most {hi}"
     if kind == "unique_combination_of_columns":
         cols = ", ".join(kwargs.get("combination_of_columns") or [])
         return (f"Каждая комбинация ({cols}) встречается один раз / each ({cols}) "
@@ -98,6 +108,24 @@ def rule_text(node: dict) -> str:
     if kind == "expression_is_true":
         expr = kwargs.get("expression", "")
         return f"В каждой строке выполняется {expr} / {expr} holds on every row"
+    # the project's own generic tests (tests/generic/, macros/marts_tests.sql)
+    if kind == "composite_relationships":
+        cols = ", ".join(kwargs.get("columns") or [])
+        to = _ref_name(kwargs.get("to")) or "?"
+        return (f"Каждая комбинация ({cols}) есть в {to} / every ({cols}) combination exists "
+                f"in {to}")
+    if kind == "from_loaded_file":
+        return (f"Каждая строка из выпущенного файла реестра ({col}) / every row comes from a "
+                f"released file of the registry ({col}): never from a quarantined, pending "
+                f"or replaced file")
+    if kind == "marts_small_cells_suppressed":
+        cols = ", ".join(kwargs.get("columns") or []) or "—"
+        return ("Малые группы скрыты: при числе участников меньше rsoko:min_cell_size "
+                f"значения ({cols}) пусты и is_suppressed / small cells suppressed: below "
+                f"rsoko:min_cell_size participants ({cols}) are NULL and is_suppressed is set")
+    if kind == "marts_level_codes":
+        return ("Коды территории соответствуют уровню (регион / муниципалитет / школа) / "
+                "municipality_code and school_code are set exactly down to the row's level")
     if kind:
         args = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "model")
         return f"dbt test {kind}({args})"

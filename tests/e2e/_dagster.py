@@ -1,4 +1,5 @@
-"""Real Dagster processes for the e2e tests: `dagster-webserver` and `dagster-daemon run` on
+"""Real Dagster processes for the e2e tests: the webserver (`scripts/webserver.py`, i.e.
+`dagster-webserver` with a bounded shutdown) and `dagster-daemon run` on
 workspace.yaml, against a private instance (the local dagster.yaml of `rsoko nightly`) and a
 private RSOKO_DATA_DIR. Each process is started in its own session and stopped by its id:
 SIGTERM to its process group (the webserver and the daemon each start a code server), then
@@ -38,7 +39,7 @@ def free_port() -> int:
 def deployment_env(data_dir: Path) -> dict[str, str]:
     """The environment of a private deployment under data_dir, its Dagster instance
     configured with the local dagster.yaml (as `rsoko nightly` and scripts/ui.sh write it)."""
-    from rsoko_pipelines.nightly import LOCAL_DAGSTER_YAML
+    from rsoko_pipelines.night.command import LOCAL_DAGSTER_YAML
 
     env = {k: v for k, v in os.environ.items() if k not in RSOKO_VARS}
     home = data_dir / "dagster_home"
@@ -56,8 +57,8 @@ def deployment_env(data_dir: Path) -> dict[str, str]:
 def init_storage(home: Path) -> None:
     """Create the instance's SQLite storage once, before several processes open it: the
     webserver, the daemon and their code servers starting together on an empty DAGSTER_HOME
-    race to create the same tables ("alembic_version has more than one head"). `dagster dev`
-    (scripts/ui.sh) does the same in its parent process; PostgreSQL storage retries."""
+    race to create the same tables ("alembic_version has more than one head"). scripts/ui.sh
+    does the same before it starts them; PostgreSQL storage retries."""
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
@@ -116,9 +117,11 @@ class Dagster:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, daemon: bool = True) -> "Dagster":
+        # the webserver as scripts/ui.sh and the systemd unit start it (bounded shutdown)
         self.webserver = _start(
-            [str(BIN / "dagster-webserver"), "-w", str(WORKSPACE), "-h", "127.0.0.1",
-             "-p", str(self.port)], self.env, self.logs / "webserver.log")
+            [str(BIN / "python"), str(REPO_ROOT / "scripts" / "webserver.py"), "-w",
+             str(WORKSPACE), "-h", "127.0.0.1", "-p", str(self.port)], self.env,
+            self.logs / "webserver.log")
         if daemon:
             self.daemon = _start([str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],
                                  self.env, self.logs / "daemon.log")

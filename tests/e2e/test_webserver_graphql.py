@@ -2,33 +2,29 @@
 workspace.yaml, from an empty instance. Through the webserver's GraphQL API: the whole asset
 graph raw → staging → intermediate → core → marts → published (the edges are derived from
 the dbt manifest), the checks on it, the jobs, the schedule and the sensors — and the daemon
-evaluates the sensors."""
+evaluates the sensor. Every check says what it checks: the raw assets one per file column,
+every dbt test its rule in words."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 
 from rsoko_pipelines.settings import DBT_PROJECT_DIR, SOURCES
+from tests._project import mart_names
 from tests.e2e._dagster import LOCATION, REPOSITORY, Dagster, deployment_env
 
 pytestmark = pytest.mark.e2e
 
-MARTS = ("assessment_results", "indicators", "literacy_results", "low_results_schools",
-         "olympiad_coverage", "school_context", "task_mastery", "vpr_objectivity",
-         "vpr_objectivity_schools",
-         # directions 6 and 7
-         "staff_profile", "teacher_deficits", "teacher_deficit_elements", "school_heads",
-         "dpo_unclassified_programmes",
-         # direction 5 (olympiads)
-         "olympiad_objectivity", "olympiad_objectivity_schools", "data_status")
+MARTS = tuple(sorted(mart_names()))
 PUBLISHED = "published/marts"
-JOBS = {"reference_data", "nightly_load", "publish_marts"}
+JOBS = {"reference_data", "nightly", "publish_marts"}
 SCHEDULE = {"name": "nightly_schedule", "cronSchedule": "0 2 * * *",
             "executionTimezone": "Europe/Moscow"}
-SENSORS = {"inbox_sensor", "publish_sensor"}
+SENSORS = {"inbox_sensor"}
 LAYERS = ("staging", "intermediate", "core", "marts")
 SELECTOR = {"repositoryName": REPOSITORY, "repositoryLocationName": LOCATION}
 
@@ -41,7 +37,7 @@ query {
     isPartitioned
     assetChecksOrError {
       __typename
-      ... on AssetChecks { checks { name blocking } }
+      ... on AssetChecks { checks { name blocking description } }
     }
   }
 }
@@ -89,13 +85,28 @@ def _key(manifest: dict, unique_id: str) -> str:
     return f"{node['fqn'][1]}/{node['name']}"
 
 
+def _ephemeral(manifest: dict, unique_id: str) -> bool:
+    node = manifest["nodes"].get(unique_id, {})
+    return node.get("config", {}).get("materialized") == "ephemeral"
+
+
+def _asset_parents(manifest: dict, unique_id: str) -> set[str]:
+    """The parents of a node as assets: an ephemeral model (the parts of `indicators`) is
+    no asset, its own parents are."""
+    out = set()
+    for parent in manifest["nodes"].get(unique_id, {}).get("depends_on", {}).get("nodes", []):
+        out |= _asset_parents(manifest, parent) if _ephemeral(manifest, parent) else {parent}
+    return out
+
+
 def expected_from_manifest() -> tuple[set[tuple[str, str]], dict[str, set[str]]]:
     """Every (parent, child) edge into a dbt model, and each model's dbt tests."""
     manifest = _manifest()
     models = {uid: n for uid, n in manifest["nodes"].items()
-              if n["resource_type"] == "model" and n["fqn"][1] in LAYERS}
+              if n["resource_type"] == "model" and n["fqn"][1] in LAYERS
+              and not _ephemeral(manifest, uid)}
     edges = {(_key(manifest, parent), _key(manifest, uid))
-             for uid, node in models.items() for parent in node["depends_on"]["nodes"]}
+             for uid in models for parent in _asset_parents(manifest, uid)}
     tests: dict[str, set[str]] = {_key(manifest, uid): set() for uid in models}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("attached_node") in models:
@@ -171,14 +182,19 @@ def test_lineage_from_raw_to_published(assets):
 
 def test_layers_and_marts(assets):
     layer_of = {k: k.split("/", 1)[0] for k in assets}
-    for layer in ("raw", "staging", "intermediate", "core", "marts"):
+    for layer in ("inbox", "raw", "staging", "intermediate", "core", "marts"):
         assert layer in layer_of.values(), layer
     assert {k for k in assets if k.startswith("marts/")} == {f"marts/{m}" for m in MARTS}
     assert any(k.startswith("core/dim_") for k in assets)
     assert any(k.startswith("core/fct_") for k in assets)
-    # the partitioned nightly graph; reference data and publication are not partitioned
-    assert assets["raw/ege"]["isPartitioned"] and assets["core/fct_assessment_result"][
-        "isPartitioned"]
+    # one run per night: nothing is partitioned any more
+    assert [k for k, n in assets.items() if n["isPartitioned"]] == []
+    # the inbox folders start the graph; the release step sits between landing and models
+    for source in SOURCES:
+        assert _parents(assets[f"raw/{source}"]) >= {f"inbox/{source}"}
+        assert assets[f"inbox/{source}"]["groupName"] == "inbox"
+    assert _parents(assets["raw/file_registry"]) == {f"raw/{s}" for s in SOURCES}
+    assert "raw/file_registry" in _parents(assets["staging/stg_vpr"])
 
 
 def test_published_marts_depends_on_every_mart(assets):
@@ -187,9 +203,46 @@ def test_published_marts_depends_on_every_mart(assets):
     assert _parents(assets[PUBLISHED]) >= {f"marts/{m}" for m in MARTS}
 
 
-def test_raw_assets_carry_the_blocking_great_expectations_check(assets):
+def test_raw_assets_check_each_file_column(assets):
+    """One check per column of the file (quality/check_groups.py), named as words and
+    described by its rules; never one opaque `great_expectations` check."""
+    from rsoko_pipelines.quality.check_groups import check_groups
+
     for source in SOURCES:
-        assert _checks(assets[f"raw/{source}"]) == {"great_expectations": True}, source
+        checks = assets[f"raw/{source}"]["assetChecksOrError"]["checks"]
+        assert {c["name"]: c["description"] for c in checks} == {
+            g.name: g.description for g in check_groups(source)}, source
+        assert not any(c["blocking"] for c in checks), source   # the step fails instead
+    ege = {c["name"]: c["description"] for c in assets["raw/ege"]["assetChecksOrError"]["checks"]}
+    assert {"file_contract", "title_line", "test_score", "gia_school_code", "unique_rows"} <= \
+        set(ege)
+    assert ege["test_score"].startswith("«Балл»: ")
+
+
+def test_every_check_says_what_it_checks(assets):
+    """Every dbt check has a description: a generic test its rule in words (RU / EN), a
+    singular test what it protects; no description is empty or says None."""
+    manifest = _manifest()
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    checks = {(key, c["name"]): c["description"] for key, node in assets.items()
+              for c in (node["assetChecksOrError"].get("checks") or [])}
+    dbt_checks = {k: d for k, d in checks.items() if k[1] in tests}
+    assert len(dbt_checks) == len(tests) > 300
+    empty = sorted(k for k, d in checks.items() if not (d or "").strip())
+    assert empty == []
+    with_none = sorted(k for k, d in checks.items() if re.search(r"\bNone\b", d))
+    assert with_none == []
+    for (key, name), description in dbt_checks.items():
+        rule, _, hint = description.partition(". Если не выполнено / when it fails: ")
+        assert rule and hint, (key, name, description)
+        assert " / " in rule, (key, name, rule)                           # RU / EN
+        assert not rule.startswith(("dbt test ", "singular test ")), (key, name, rule)
+    # a generic test and a singular one, word for word
+    assert dbt_checks[("core/fct_assessment_result",
+                       "not_null_fct_assessment_result_result_id")].startswith(
+        "«result_id» заполнен в каждой строке / «result_id» is never empty. ")
+    assert dbt_checks[("marts/indicators", "marts_indicators_cover_catalogue")].startswith(
+        "Каждый показатель каталога рассчитан")
 
 
 def test_dbt_tests_are_checks_on_their_models(assets):
@@ -214,7 +267,7 @@ def test_schedule(repository):
     assert set(schedules) == {SCHEDULE["name"]}
     schedule = schedules[SCHEDULE["name"]]
     assert {k: schedule[k] for k in SCHEDULE} == SCHEDULE
-    assert schedule["pipelineName"] == "nightly_load"
+    assert schedule["pipelineName"] == "nightly"
     # on a fresh instance the state is what the code declares (docs/operations.md)
     declared = defs().resolve_schedule_def(SCHEDULE["name"]).default_status
     assert schedule["scheduleState"]["status"] == declared.value, declared
@@ -226,8 +279,7 @@ def test_sensors_are_evaluated_by_the_daemon(dagster, repository):
     definitions = defs()
     sensors = {s["name"]: s for s in repository["sensors"]}
     assert set(sensors) == SENSORS
-    assert {t["pipelineName"] for t in sensors["inbox_sensor"]["targets"]} == {"nightly_load"}
-    assert {t["pipelineName"] for t in sensors["publish_sensor"]["targets"]} == {"publish_marts"}
+    assert {t["pipelineName"] for t in sensors["inbox_sensor"]["targets"]} == {"nightly"}
     for name, sensor in sensors.items():
         declared = definitions.resolve_sensor_def(name).default_status
         assert sensor["sensorState"]["status"] == declared.value, (name, declared)

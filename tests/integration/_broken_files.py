@@ -430,10 +430,15 @@ def link_year(generated: Path, inbox: Path, year: int, sources=None) -> None:
                         copy_function=os.link, dirs_exist_ok=True)
 
 
-def ingest(settings, sources, year: int):
-    """ingest_partition for each source in order (schools first); {source: PartitionIngest}."""
+def ingest(settings, sources, year: int, release: bool = True):
+    """ingest_partition for each source in order (schools first); {source: PartitionIngest}.
+
+    release: then release and commit what landed (ingest/release.py: release_everything), as
+    the night's release step and the models step would — without it the landed files are
+    not read by the models, and a correction's superseded rows stay in the landing."""
     from rsoko_pipelines.extract.pseudonym import Pseudonymizer
     from rsoko_pipelines.ingest.landing import ingest_partition
+    from rsoko_pipelines.ingest.release import release_everything
     from rsoko_pipelines.ingest.warehouse import writer
 
     pseudonymizer = Pseudonymizer.from_env(settings.secrets_dir)
@@ -441,6 +446,8 @@ def ingest(settings, sources, year: int):
     with writer(settings.warehouse_path) as con:
         for source in sources:
             out[source] = ingest_partition(con, settings, source, year, pseudonymizer)
+        if release:
+            release_everything(con)
     return out
 
 

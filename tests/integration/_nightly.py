@@ -469,21 +469,31 @@ def verify_publication(published_dir: Path) -> str | None:
 
 # --------------------------------------------------------------------------- Dagster
 def dagster_runs(data: Path) -> list[dict]:
-    """Every run of the deployment's Dagster instance, newest first."""
+    """Every run of the deployment's Dagster instance, newest first; `pid`: the process
+    of `rsoko nightly` that executed it (its tag `rsoko/pid` is `<pid>:<run id>`)."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(Path(data) / "dagster_home")) as instance:
         return [{"run_id": r.dagster_run.run_id, "job": r.dagster_run.job_name,
-                 "partition": r.dagster_run.tags.get("dagster/partition"),
+                 "pid": int(r.dagster_run.tags.get("rsoko/pid", "0:").split(":")[0] or 0),
                  "status": r.dagster_run.status.value, "tags": dict(r.dagster_run.tags)}
                 for r in instance.get_run_records()]
+
+
+def run_steps(data: Path, run_id: str) -> dict[str, str]:
+    """{step key: status} of one run."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(Path(data) / "dagster_home")) as instance:
+        return {s.step_key: s.status.value for s in instance.get_run_step_stats(run_id)
+                if s.status is not None}
 
 
 def free_pool_slots(data: Path) -> dict:
     """Claimed vs. limit of the `duckdb_writer` pool (nothing may stay claimed)."""
     import dagster as dg
 
-    from rsoko_pipelines.partitions import WAREHOUSE_POOL
+    from rsoko_pipelines.orchestration.names import WAREHOUSE_POOL
 
     with dg.DagsterInstance.from_config(str(Path(data) / "dagster_home")) as instance:
         info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
@@ -493,12 +503,15 @@ def free_pool_slots(data: Path) -> dict:
 # --------------------------------------------------------------------------- reference
 @dataclass
 class Reference:
-    """The uninterrupted cold night of tier XS (built once per session; never modified:
-    tests compare with it or clone it)."""
+    """The uninterrupted cold night of tier XS (built once per session by `rsoko nightly` in
+    its own process; never modified: tests compare with it or clone it; its published marts
+    are the golden ones of test_marts_golden.py). `output`: what the night printed."""
 
     data: Path
     version: str
     seconds: float
+    run_id: str = ""
+    output: str = ""
 
 
 REFERENCE_DIR_VAR = "RSOKO_TEST_REFERENCE_DIR"
@@ -518,11 +531,14 @@ def reference_night(tmp_path_factory) -> Reference:
             shutil.rmtree(data, ignore_errors=True)
             new_deployment(data)
             started = time.monotonic()
-            run_night(data, "reference")
+            night = run_night(data, "reference")
             seconds = time.monotonic() - started
             version = verify_publication(settings_for(data).published_dir)
             assert version is not None
-            done.write_text(json.dumps({"version": version, "seconds": seconds}),
+            [run] = dagster_runs(data)
+            assert (run["job"], run["status"]) == ("nightly", "SUCCESS"), run
+            done.write_text(json.dumps({"version": version, "seconds": seconds,
+                                        "run_id": run["run_id"], "output": night.output}),
                             encoding="utf-8")
     return Reference(data=data, **json.loads(done.read_text(encoding="utf-8")))
 

@@ -211,13 +211,15 @@ def create_missing_landing_tables(con) -> None:
 
 
 def _register(con, file_id, source, year, rows, order, status="loaded"):
+    """A registry row as the night leaves it after its release: a loaded file released, a
+    superseded one not (the models read released files only)."""
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name,"
-        " size_bytes, mtime_ns, archive_path, slice_key, rows, status, loaded_at) VALUES "
-        "(?, ?, ?, ?, ?, 1, 1, NULL, ?, ?, ?, TIMESTAMP '2025-07-01 00:00:00' + "
-        "to_seconds(?))",
+        " size_bytes, mtime_ns, archive_path, slice_key, rows, status, loaded_at, released) "
+        "VALUES (?, ?, ?, ?, ?, 1, 1, NULL, ?, ?, ?, TIMESTAMP '2025-07-01 00:00:00' + "
+        "to_seconds(?), ?)",
         [file_id, source, year, f"{source}/{year}/{file_id}", file_id, file_id, rows, status,
-         order])
+         order, status == "loaded"])
 
 
 def landing_row_counts() -> dict[str, int]:

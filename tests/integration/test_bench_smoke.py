@@ -17,7 +17,7 @@ from tests.conftest import CACHE_DIR, DEMO_SEED, generated_tier
 
 pytestmark = pytest.mark.slow
 
-STAGES = {"reference", "ingest", "validate", "transform", "marts", "publish"}
+STAGES = {"reference", "ingest", "validate", "release", "transform", "marts", "publish"}
 CASES = ("cold", "noop", "incremental", "correction")
 
 
@@ -38,8 +38,8 @@ def bench(tmp_path_factory):
                 latest=str(max(manifest["years"])))
 
 
-def _loads(case: dict) -> list[tuple[str, str | None]]:
-    return sorted((r["job"], r["partition"]) for r in case["runs"])
+def _jobs(case: dict) -> list[str]:
+    return [r["job"] for r in case["runs"]]
 
 
 def _raw_steps(case: dict) -> set[str]:
@@ -57,18 +57,20 @@ def test_every_case_is_reported_stage_by_stage(bench):
         assert case["other_s"] is not None, name
     cold = cases["cold"]
     assert {s for s, v in cold["stages"].items() if v > 0} >= {
-        "reference", "ingest", "transform", "marts", "publish"}
-    for stage in ("ingest", "transform", "marts", "publish"):   # measured while its steps ran
+        "reference", "ingest", "release", "transform", "marts", "publish"}
+    for stage in ("ingest", "release", "transform", "marts", "publish"):   # while its steps ran
         assert cold["stage_peak_mb"][stage], stage
     assert cold["peak_mb"] >= max(v for v in cold["stage_peak_mb"].values() if v)
 
 
-def test_cold_loads_every_year_and_publishes(bench):
+def test_cold_loads_every_source_in_one_run_and_publishes(bench):
     cold = bench["result"]["cases"]["cold"]
-    years = sorted(str(y) for y in bench["manifest"]["years"])
-    assert _loads(cold) == sorted([("nightly_load", y) for y in years]
-                                  + [("publish_marts", None)])
+    assert _jobs(cold) == ["nightly"]                 # one run, every year
     assert all(r["success"] for r in cold["runs"])
+    sources = {f["source"] for f in bench["manifest"]["files"]}
+    assert _raw_steps(cold) == {f"raw__{s}" for s in sources} | {"raw__file_registry"}
+    assert {"rsoko_dbt_reference", "rsoko_dbt_models", "rsoko_dbt_marts",
+            "published__marts"} <= set(cold["runs"][0]["steps"])
     published = bench["work"] / "data" / "published"
     assert any(published.rglob("*.duckdb"))
 
@@ -83,24 +85,36 @@ def test_incremental_loads_only_the_new_vpr_file(bench):
     incremental = bench["result"]["cases"]["incremental"]
     held = bench["result"]["incremental_file"]
     assert held["path"].startswith(f"vpr/{bench['latest']}/")
-    assert _loads(incremental) == [("nightly_load", bench["latest"]), ("publish_marts", None)]
-    assert _raw_steps(incremental) == {"raw__vpr"}
+    assert _jobs(incremental) == ["nightly"] and incremental["runs"][0]["success"]
+    # the landing step of ВПР only, then the release step and everything after it
+    assert _raw_steps(incremental) == {"raw__vpr", "raw__file_registry"}
+    assert {"rsoko_dbt_models", "rsoko_dbt_marts", "published__marts"} <= set(
+        incremental["runs"][0]["steps"])
+    assert "rsoko_dbt_reference" not in incremental["runs"][0]["steps"]
 
 
 def test_correction_replaces_the_ege_file(bench):
     correction = bench["result"]["cases"]["correction"]
-    assert _loads(correction) == [("nightly_load", bench["latest"]), ("publish_marts", None)]
-    assert _raw_steps(correction) == {"raw__ege"}
+    assert _jobs(correction) == ["nightly"] and correction["runs"][0]["success"]
+    assert _raw_steps(correction) == {"raw__ege", "raw__file_registry"}
     info = bench["result"]["correction_file"]
     original = next(f for f in bench["manifest"]["files"] if f["path"] == info["path"])
     con = duckdb.connect(str(bench["work"] / "data" / "warehouse" / "rsoko.duckdb"),
                          read_only=True)
     try:
-        rows = con.execute("SELECT status, superseded_by FROM raw._file_registry "
+        rows = con.execute("SELECT status, superseded_by, released FROM raw._file_registry "
                            "WHERE file_id = ?", [original["sha256"]]).fetchall()
+        # the correction was released and committed: the original's rows left the landing
+        left = con.execute("SELECT count(*) FROM raw.ege WHERE _file_id = ?",
+                           [original["sha256"]]).fetchone()[0]
+        replacement = con.execute("SELECT status, released, released_at IS NOT NULL FROM "
+                                  "raw._file_registry WHERE file_id = ?",
+                                  [rows[0][1]]).fetchall() if rows else []
     finally:
         con.close()
     assert len(rows) == 1 and rows[0][0] == "superseded" and rows[0][1], rows
+    assert rows[0][2] is False and left == 0
+    assert replacement == [("loaded", True, True)]
 
 
 def test_parse_floor_and_ratios(bench):

@@ -1,11 +1,12 @@
 """The star schema with a real DuckDB file and a real `dbt build`, on a small hand-made
 landing data set (tests/integration/_star_landing.py) whose every value is chosen so that a
-wrong model gives a visibly wrong number; plus the Dagster wiring (@dbt_assets for a
-partition produce the same tables as a standalone dbt build)."""
+wrong model gives a visibly wrong number; the build scope (an incremental build replaces
+exactly the build slices in `raw._build_scope`) and the release (the models read released
+files only); plus the Dagster wiring (the dbt steps of the night produce the same tables as a
+standalone dbt build)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -204,8 +205,10 @@ def test_hashed_grain_test_catches_a_repeated_task_cell(built, tmp_path):
     select = "fct_task_score,test_name:unique_combination_of_columns"
     failing = dbt(copy, tmp_path, "test", "--select", select, "--store-failures",
                   check=False)
-    assert failing.returncode == 1
-    assert "Got 2 results" in failing.stdout
+    # tests run with severity warn (dbt_project.yml): dbt never stops on one, the night
+    # decides what a failing test holds back (orchestration/transform.py)
+    assert failing.returncode == 0
+    assert "Got 2 results" in failing.stdout and "WARN=" in failing.stdout
     with duckdb.connect(str(copy), read_only=True) as c:
         failures = c.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -246,72 +249,146 @@ def test_docs_persisted_and_contract_types(con):
     assert missing == []
 
 
-def test_rerunning_a_partition_changes_nothing(built):
+def _scope(path: Path, *slices: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("DELETE FROM raw._build_scope")
+        for s in slices:
+            con.execute("INSERT INTO raw._build_scope (build_slice) VALUES (?)", [s])
+    finally:
+        con.close()
+
+
+def test_an_incremental_build_with_nothing_in_scope_changes_nothing(built):
     warehouse, tmp, before = built
     work = tmp / "rerun.duckdb"
     shutil.copy(warehouse, work)
-    dbt(work, tmp, "run", "--vars", json.dumps({"rsoko:academic_year": 2025}))
+    _scope(work)
+    dbt(work, tmp, "run")
     assert checksums(work) == before
-    dbt(work, tmp, "run", "--vars", json.dumps({"rsoko:academic_year": 2024}))
+    # every slice in scope, and a full refresh: the same tables again
+    _scope(work, "*")
+    dbt(work, tmp, "run")
     assert checksums(work) == before
-    # a full refresh inside a partition run rebuilds every year, never only the partition
-    dbt(work, tmp, "run", "--full-refresh", "--vars", json.dumps({"rsoko:academic_year": 2025}))
+    _scope(work)
+    dbt(work, tmp, "run", "--full-refresh")
     assert checksums(work) == before
 
 
-def test_partition_build_touches_only_its_year(built):
+def test_an_incremental_build_replaces_exactly_the_slices_in_scope(built):
     warehouse, tmp, before = built
-    work = tmp / "partition.duckdb"
+    work = tmp / "scope.duckdb"
     shutil.copy(warehouse, work)
     con = duckdb.connect(str(work))
+    slices = sorted(r[0] for r in con.execute(
+        "SELECT DISTINCT _slice FROM core.fct_assessment_result").fetchall())
+    assert {"ege|2024", "ege|2025"} <= set(slices)
     con.execute("UPDATE core.fct_assessment_result SET primary_score = -1 "
-                "WHERE academic_year = 2024")
+                "WHERE _slice IN ('ege|2024', 'ege|2025')")
     con.close()
-    dbt(work, tmp, "run", "--select", "fct_assessment_result",
-        "--vars", json.dumps({"rsoko:academic_year": 2025}))
+    _scope(work, "ege|2025")
+    dbt(work, tmp, "run", "--select", "fct_assessment_result")
     con = duckdb.connect(str(work), read_only=True)
-    assert con.execute("SELECT primary_score FROM core.fct_assessment_result "
-                       "WHERE academic_year = 2024").fetchall() == [(-1,)]   # untouched
+    try:
+        scores = dict(con.execute(
+            "SELECT _slice, count(*) FILTER (WHERE primary_score = -1) FROM "
+            "core.fct_assessment_result WHERE _slice IN ('ege|2024', 'ege|2025') "
+            "GROUP BY ALL").fetchall())
+        total = con.execute("SELECT count(*) FROM core.fct_assessment_result "
+                            "WHERE _slice = 'ege|2024'").fetchone()[0]
+    finally:
+        con.close()
+    assert scores == {"ege|2025": 0, "ege|2024": total} and total > 0   # 2024 untouched
+    _scope(work, "*")
+    dbt(work, tmp, "run", "--select", "fct_assessment_result")
+    assert checksums(work)["core.fct_assessment_result"] == before["core.fct_assessment_result"]
+
+
+def test_models_read_released_files_only(built):
+    """A landed file the release has not let through (or that a correction replaced) is not
+    read: its rows leave every model when its slice is rebuilt, and come back on release."""
+    warehouse, tmp, before = built
+    work = tmp / "release.duckdb"
+    shutil.copy(warehouse, work)
+    con = duckdb.connect(str(work))
+    file_id, slice_, rows = con.execute(
+        "SELECT _file_id, _slice, count(*) FROM core.fct_assessment_result WHERE _slice "
+        "LIKE 'ege|%' GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 1").fetchone()
+    con.execute("UPDATE raw._file_registry SET released = false WHERE file_id = ?", [file_id])
     con.close()
+    _scope(work, slice_)
+    dbt(work, tmp, "build", "--select", "path:models/staging path:models/intermediate "
+        "path:models/core")
+    con = duckdb.connect(str(work))
+    try:
+        assert con.execute("SELECT count(*) FROM core.fct_assessment_result WHERE _file_id = ?",
+                           [file_id]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM staging.stg_ege WHERE _file_id = ?",
+                           [file_id]).fetchone()[0] == 0
+        con.execute("UPDATE raw._file_registry SET released = true WHERE file_id = ?", [file_id])
+    finally:
+        con.close()
+    dbt(work, tmp, "build", "--select", "path:models/staging path:models/intermediate "
+        "path:models/core")
+    got = checksums(work)
+    assert {k: v for k, v in got.items() if k.startswith(("core.", "staging.", "intermediate."))} \
+        == {k: v for k, v in before.items() if k.startswith(("core.", "staging.", "intermediate."))}
+    assert rows > 0
 
 
 def test_dagster_materialize_equals_standalone_build(built, tmp_path, monkeypatch):
+    """The night's dbt steps (reference, models, marts) as Dagster assets on the same
+    landing: every model and mart equal to the standalone `dbt build`, every dbt test a
+    passing check with a description."""
     import dagster as dg
 
-    from rsoko_pipelines.assets.dbt import (build_dbt_assets, build_marts_assets,
-                                            build_reference_assets)
-    from rsoko_pipelines.resources.dbt import dbt_resource
+    from rsoko_pipelines.orchestration.dbt_assets import (build_marts_asset,
+                                                          build_models_asset,
+                                                          build_reference_asset)
+    from rsoko_pipelines.orchestration.resources import dbt_resource
 
     warehouse, tmp, standalone = built
     work = tmp_path / "dagster.duckdb"
     shutil.copy(tmp / "landing_only.duckdb", work)
     monkeypatch.setenv("RSOKO_WAREHOUSE", str(work))
+    monkeypatch.setenv("RSOKO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
 
-    reference, models, marts = build_reference_assets(), build_dbt_assets(), build_marts_assets()
+    reference, models, marts = build_reference_asset(), build_models_asset(), build_marts_asset()
     resources = {"dbt": dbt_resource()}
     spec_keys = {k.to_user_string() for k in models.keys}
     assert {"core/fct_assessment_result", "staging/stg_vpr_tasks",
             "intermediate/int_school_rollup"} <= spec_keys
     deps = {k.to_user_string() for k in models.dependency_keys}
-    assert {"raw/vpr", "raw/ege", "raw/schools", "reference/ref_subjects"} <= deps
-    assert models.partitions_def.name == "academic_year"
-    assert len(models.check_specs_by_output_name) > 100          # dbt tests as asset checks
+    assert {"raw/vpr", "raw/ege", "raw/schools", "raw/file_registry",
+            "reference/ref_subjects"} <= deps
+    assert models.partitions_def is None and marts.partitions_def is None
+    specs = list(models.check_specs) + list(marts.check_specs)
+    assert len(specs) > 300                                   # dbt tests as asset checks
+    assert all(spec.description and "None" not in spec.description for spec in specs)
 
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("academic_year", ["2024", "2025"])
         assert dg.materialize([reference], resources=resources, instance=instance).success
-        for year in ("2024", "2025"):
-            result = dg.materialize([models], partition_key=year, resources=resources,
-                                    instance=instance)
-            assert result.success
-            failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-            assert failed == []
-        # the marts: not partitioned, built once over every year, their tests as checks
-        assert marts.partitions_def is None
+        result = dg.materialize([models], resources=resources, instance=instance)
+        assert result.success
+        assert [e for e in result.get_asset_check_evaluations() if not e.passed] == []
         result = dg.materialize([marts], resources=resources, instance=instance)
         assert result.success
         evaluations = result.get_asset_check_evaluations()
         assert evaluations and all(e.passed for e in evaluations)
         assert any(e.check_name == "marts_indicators_cover_catalogue" for e in evaluations)
-    assert checksums(work) == standalone
+    # the night commits its release (released_at stamped): the models that show when a file
+    # was released differ by those timestamps only
+    got = checksums(work)
+    stamped = {"staging.stg_file_registry", "marts.data_status"}
+    assert {k: v for k, v in got.items() if k not in stamped} == \
+        {k: v for k, v in standalone.items() if k not in stamped}
+    assert set(got) == set(standalone)
+    con = duckdb.connect(str(work), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw._file_registry WHERE status = 'loaded' "
+                           "AND released_at IS NULL").fetchone()[0] == 0
+        assert con.execute("SELECT value FROM raw._build_state WHERE key = 'dbt_project'"
+                           ).fetchone()[0]
+    finally:
+        con.close()

@@ -1,6 +1,7 @@
 """Broken extracts dropped into an already-ingested inbox are quarantined with a report that
-names the file, the check, the rows and columns; nothing already loaded changes; through
-Dagster the blocking check fails and stops downstream assets of the same run."""
+names the file, the check, the rows and columns; nothing already loaded changes; the release
+holds back only that source × year. Through Dagster the file's column check fails (with its
+file and rule), then the landing step — after its output, so the rest of the night runs."""
 
 from __future__ import annotations
 
@@ -17,6 +18,19 @@ from tests.integration import _broken_files as bf
 
 YEAR = 2025
 SOURCES = ["schools", "ege", "oge", "vpr"]
+# the check of raw/<source> that a case fails (quality/check_groups.py): the file column the
+# failing expectation is about, or `file_contract` for what the parser refuses
+FAILED_CHECK = {
+    "wrong_encoding_utf8": "file_contract", "missing_column": "file_contract",
+    "footer_in_middle": "file_contract", "score_out_of_range": "test_score",
+    "unknown_school_gia": "msu_code", "unknown_school_vpr": "fis_login",
+    "duplicate_participant": "unique_rows", "truncated_xlsx": "file_contract",
+    "empty_file": "file_contract", "unparseable_title": "file_contract",
+    "vpr_mark_vs_boundaries": "primary_score", "utf16": "file_contract",
+    "header_only": "file_contract",
+    # a name in «Код ОО»: the code's format, and (msu, code) is not a known school
+    "name_in_code_column": ("gia_school_code", "msu_code"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +126,33 @@ def test_broken_file_is_quarantined_with_a_report(case, region, deployment, tmp_
     assert _landing(after) == _landing(before)
     assert after["_file_registry"][0] == before["_file_registry"][0] + 1
 
+    # the release holds back this source × year only, naming the file
+    held = _query(settings, "SELECT source, academic_year, reason FROM raw._slice_status "
+                  "WHERE state = 'held_back'")
+    assert [(s, y) for s, y, _ in held] == [(broken.source, YEAR)]
+    assert broken.path.name in held[0][2]
+
+    # the raw asset's checks: exactly the column check of the rule, failed as an error with
+    # the file, the rule and the rows; every other check passed
+    from rsoko_pipelines.orchestration.raw_assets import check_results
+    from rsoko_pipelines.quality.check_groups import check_groups
+
+    checks = {c.check_name: c for c in check_results(broken.source, [result])}
+    assert set(checks) == {g.name for g in check_groups(broken.source)}
+    expected = FAILED_CHECK[case]
+    expected = sorted([expected] if isinstance(expected, str) else expected)
+    failed = sorted(n for n, c in checks.items() if not c.passed)
+    assert failed == expected, failed
+    check = checks[expected[0]]
+    assert check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.description.startswith(f"1 file(s) quarantined: {rel} ({YEAR}): ")
+    findings = check.metadata["findings"].value
+    assert rel in findings and "None" not in check.description
+    if broken.rows:
+        assert str(broken.rows[0]) in findings
+    assert all(c.severity == dg.AssetCheckSeverity.WARN for n, c in checks.items()
+               if n not in expected)
+
     # the same bytes dropped again are not retried
     shutil.copyfile(broken.path, settings.inbox_dir / broken.source / str(YEAR) / "again.bin")
     again = bf.ingest(settings, [broken.source], YEAR)[broken.source]
@@ -129,47 +170,73 @@ def test_rewritten_workbook_without_changes_still_passes(region, deployment, tmp
     assert rows == len([r for r in bf.read_sheet(src)[4:] if any(v not in ("", None) for v in r)])
 
 
-def test_blocking_check_fails_and_downstream_is_skipped_in_dagster(region, deployment,
-                                                                   tmp_path):
-    from rsoko_pipelines.assets.raw import build_raw_asset, raw_key
-    from rsoko_pipelines.partitions import ACADEMIC_YEARS
+def _query(settings, sql, params=None):
+    from rsoko_pipelines.ingest.warehouse import connect
+
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_column_check_fails_then_the_step_and_the_rest_of_the_night_goes_on(
+        region, deployment, tmp_path):
+    """raw/ege, raw/oge and the release step in one real run of the `nightly` job (as the
+    night launches it: night/launch.py, the job's own executor): the broken ЕГЭ file fails
+    the `test_score` check (its file, rule and row), then the raw/ege step, after raw/ege's
+    output is recorded; the release step after it still runs
+    (`require_upstream_step_success: false`) and holds back ЕГЭ 2025 only."""
+    from rsoko_pipelines.night.launch import run_job
+    from rsoko_pipelines.orchestration.raw_assets import raw_key
+    from rsoko_pipelines.orchestration.release_asset import HELD_BACK_CHECK, REGISTRY_KEY
 
     settings = deployment
-    ran = []
-
-    @dg.asset(deps=[raw_key("ege")], partitions_def=ACADEMIC_YEARS)
-    def ege_downstream():
-        ran.append("ege_downstream")
-
-    @dg.asset(deps=[raw_key("oge")], partitions_def=ACADEMIC_YEARS)
-    def oge_downstream():
-        ran.append("oge_downstream")
-
     broken = bf.make("score_out_of_range", region["inbox"], YEAR, tmp_path / "made")
     before = bf.warehouse_checksums(settings)
     _, rel, _ = _drop(settings, broken)
     instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions("academic_year", [str(YEAR)])
-    assets = [build_raw_asset("ege"), build_raw_asset("oge"), ege_downstream, oge_downstream]
-    result = dg.materialize(assets, partition_key=str(YEAR), instance=instance,
-                            raise_on_error=False)
+    selection = dg.AssetSelection.assets(raw_key("ege"), raw_key("oge"), REGISTRY_KEY)
+    run = run_job(instance, "nightly", selection, tags={})
 
-    assert not result.success
-    evaluations = {tuple(e.asset_key.path): e for e in result.get_asset_check_evaluations()}
-    failed = evaluations[("raw", "ege")]
-    assert failed.check_name == "great_expectations" and failed.passed is False
-    assert failed.severity == dg.AssetCheckSeverity.ERROR
-    assert rel in failed.description and "ege.test_score.range" in failed.description
-    assert f"rows {broken.rows[0]}" in failed.description
-    assert failed.metadata["files_quarantined"].value == 1
-    assert failed.metadata["files_checked"].value == 1
-    assert "ege.test_score.range" in failed.metadata["first_failure"].value
-    assert evaluations[("raw", "oge")].passed is True
-    # blocking: the asset downstream of raw/ege did not run; the one of raw/oge did
-    assert ran == ["oge_downstream"]
-    materialized = {tuple(m.asset_key.path) for m in result.get_asset_materialization_events()}
-    assert ("ege_downstream",) not in materialized
-    assert ("oge_downstream",) in materialized
-    assert [e.step_key for e in result.get_step_failure_events()] == ["raw__ege"]
-    # raw/ege itself reports what is in the warehouse, which did not change
-    assert _landing(bf.warehouse_checksums(settings)) == _landing(before)
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    records = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in (
+        r.event_log_entry.dagster_event.event_specific_data for r in records)}
+    failed = {k: e for k, e in evaluations.items() if not e.passed}
+    assert set(failed) == {("raw/ege", "test_score"), ("raw/file_registry", HELD_BACK_CHECK)}
+    check = failed[("raw/ege", "test_score")]
+    assert check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.description == (f"1 file(s) quarantined: {rel} ({YEAR}): 1 row(s) break the "
+                                 "rule / нарушено правило: «Балл»: тестовый балл 0–100 / "
+                                 "'Балл': test score 0-100")
+    assert "ege.test_score.range" in check.metadata["expectations"].value
+    findings = check.metadata["findings"].value
+    assert f"| ✗ | {YEAR} | {rel} |" in findings and f"| {broken.rows[0]} |" in findings
+    assert check.metadata["files_checked"].value == 1
+    assert evaluations[("raw/ege", "file_contract")].passed
+    assert all(e.passed for (asset, _), e in evaluations.items() if asset == "raw/oge")
+    held = failed[("raw/file_registry", HELD_BACK_CHECK)]
+    assert held.severity == dg.AssetCheckSeverity.WARN
+    assert held.description.startswith(f"held back: ege {YEAR}: ")
+    assert broken.path.name in held.description and "oge" not in held.description
+    # the landing step failed after its output: raw/ege is materialised (it reports what is
+    # in the warehouse), and the release step after it ran
+    steps = {s.step_key: s.status.value for s in instance.get_run_step_stats(run.run_id)}
+    assert steps == {"raw__ege": "FAILURE", "raw__oge": "SUCCESS",
+                     "raw__file_registry": "SUCCESS"}
+    failures = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    failure = failures[0].event_log_entry.dagster_event.step_failure_data.user_failure_data
+    assert failure.description.startswith("1 file(s) of ege quarantined; held back: ege 2025.")
+    materialized = {r.event_log_entry.asset_materialization.asset_key.to_user_string()
+                    for r in instance.get_records_for_run(
+                        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records}
+    assert materialized == {"raw/ege", "raw/oge", "raw/file_registry"}
+    # nothing landed changed; the release step created the landing tables of the sources
+    # this region did not deliver, empty (the models never fail on a missing source)
+    after = _landing(bf.warehouse_checksums(settings))
+    assert {t: c for t, c in after.items() if t in before} == _landing(before)
+    assert {t: c for t, c in after.items() if t not in before} == {
+        t: (0, 0, 0) for t in ("literacy", "olympiad", "rpr", "rpr_tasks")}

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rsoko_pipelines.ingest import release
+from rsoko_pipelines.ingest.warehouse import writer
 from rsoko_pipelines.settings import SEEDS_DIR
 from tests.integration._broken_files import (GiaSheet, generate_region, ingest,
                                              largest_gia_file, link_year, registry_rows,
@@ -50,8 +52,9 @@ def _correct(src: Path, dst: Path) -> dict[int, tuple[int, int]]:
 
 
 def _data(checksums: dict) -> dict:
-    """Checksums of the landing tables and the registry (not the sightings log)."""
-    return {t: c for t, c in checksums.items() if t != "_file_sightings"}
+    """Checksums of the landing tables and the registry (not the sightings log, nor the
+    release status whose `checked_at` each release renews)."""
+    return {t: c for t, c in checksums.items() if t not in ("_file_sightings", "_slice_status")}
 
 
 def _query(settings, sql, params=None):
@@ -62,6 +65,33 @@ def _query(settings, sql, params=None):
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+# What the models read: the rows of released files (macros/build_scope.sql: released_rows).
+MODELS_READ = ("SELECT r.file_id, count(*) FROM raw.ege e JOIN raw._file_registry r "
+               "ON r.file_id = e._file_id AND r.released WHERE e.academic_year = ? "
+               "AND r.slice_key = (SELECT slice_key FROM raw._file_registry WHERE file_id = ?) "
+               "GROUP BY ALL")
+
+
+def _release_state(settings, old_id: str) -> dict:
+    """The corrected slice at one moment of the night: which files the landing holds rows
+    of, which the models read, the registry flags and the build scope."""
+    slice_files = _query(settings, "SELECT file_id, status, released, released_at IS NOT NULL "
+                         "FROM raw._file_registry WHERE slice_key = (SELECT slice_key FROM "
+                         "raw._file_registry WHERE file_id = ?) ORDER BY first_seen_at",
+                         [old_id])
+    return {
+        "landing": dict(_query(settings, "SELECT _file_id, count(*) FROM raw.ege WHERE _file_id "
+                               "IN (SELECT file_id FROM raw._file_registry WHERE slice_key = "
+                               "(SELECT slice_key FROM raw._file_registry WHERE file_id = ?)) "
+                               "GROUP BY ALL", [old_id])),
+        "models_read": dict(_query(settings, MODELS_READ, [YEAR, old_id])),
+        "registry": {f: (st, rel, stamped) for f, st, rel, stamped in slice_files},
+        "scope": [r[0] for r in _query(settings, "SELECT build_slice FROM raw._build_scope "
+                                       "ORDER BY 1")],
+        "total": _query(settings, "SELECT count(*) FROM raw.ege")[0][0],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +119,17 @@ def run(tmp_path_factory):
         corrected = folder / "Ведомость ЕГЭ исправленная.csv"
         changed = _correct(original, corrected)
         shutil.copyfile(corrected, folder / "ЯЯ копия исправленной.csv")
-        second = ingest(settings, ["ege"], YEAR)["ege"]
+        # the night's order: landing (not released yet) → release step → models → commit
+        second = ingest(settings, ["ege"], YEAR, release=False)["ege"]
+        landed = _release_state(settings, old_id)
+        with writer(settings.warehouse_path) as con:
+            plan = release.plan_release(con)
+        planned = _release_state(settings, old_id)
+        planned["plan"] = (plan.candidates, plan.held_back, plan.scope)
+        with writer(settings.warehouse_path) as con:
+            removed = release.commit(con)
+        committed = _release_state(settings, old_id)
+        committed["removed"] = removed
         after = {
             "checksums": warehouse_checksums(settings),
             "registry": {r["file_id"]: r for r in registry_rows(settings)},
@@ -103,6 +143,7 @@ def run(tmp_path_factory):
                    old_id=old_id, new_id=hashlib.sha256(corrected.read_bytes()).hexdigest(),
                    title=title, changed=changed, before=before, after=after, second=second,
                    third=third, after_third=after_third, fourth=fourth,
+                   landed=landed, planned=planned, committed=committed,
                    after_fourth=warehouse_checksums(settings), corrected=corrected)
 
 
@@ -128,6 +169,35 @@ def test_corrected_file_replaces_its_slice(run):
                   [new_id])[0] == run["before"]["other"]
     for table in ("schools",):
         assert run["after"]["checksums"][table] == run["before"]["checksums"][table]
+
+
+def test_until_the_commit_the_models_read_the_original(run):
+    """The landing keeps the original's rows until the correction is released and the
+    release committed: after the landing the models still read the original; after the
+    release step they read the correction (the original's rows still there, so a failing
+    test could restore it); after the commit the original's rows are gone."""
+    old_id, new_id = run["old_id"], run["new_id"]
+    n = len(run["before"]["slice"])
+    landed, planned, committed = run["landed"], run["planned"], run["committed"]
+    assert landed["landing"] == {old_id: n, new_id: n}
+    assert landed["models_read"] == {old_id: n}
+    assert landed["registry"] == {old_id: ("superseded", True, True),
+                                  new_id: ("loaded", False, False)}
+    assert landed["total"] == run["before"]["checksums"]["ege"][0] + n
+
+    candidates, held_back, scope = planned["plan"]
+    assert candidates == [("ege", YEAR)] and held_back == {}
+    assert scope == [f"ege|{YEAR}"] == planned["scope"]     # ЕГЭ: the source × year slice
+    assert planned["landing"] == {old_id: n, new_id: n}
+    assert planned["models_read"] == {new_id: n}
+    assert planned["registry"] == {old_id: ("superseded", False, True),
+                                   new_id: ("loaded", True, False)}
+
+    assert committed["removed"] == n
+    assert committed["landing"] == {new_id: n} and committed["models_read"] == {new_id: n}
+    assert committed["registry"] == {old_id: ("superseded", False, True),
+                                     new_id: ("loaded", True, True)}
+    assert committed["scope"] == [] and committed["total"] == run["before"]["checksums"]["ege"][0]
 
 
 def test_no_duplicate_participants_after_the_correction(run):
@@ -168,4 +238,5 @@ def test_same_bytes_again_load_once(run):
     assert run["third"].rows_loaded == 0
     # and a quiet night afterwards: every file unchanged, nothing rewritten
     assert {f.status for f in run["fourth"].files} == {"unchanged"}
-    assert run["after_fourth"] == run["after_third"]
+    assert _data(run["after_fourth"]) == _data(run["after_third"])
+    assert run["after_fourth"]["_file_sightings"] == run["after_third"]["_file_sightings"]

@@ -11,8 +11,10 @@ poor_climate_schools.
 
 Work is shared: the landing (raw schema) of tier S is ingested once per machine and cached
 next to the generated tier (`<cache>/tier-S-<seed>-landing-<sha>.duckdb`, keyed by the
-manifest and the ingest/extract code, under a file lock; ingest_partition for every source and year, without the GX validation, which
-has its own tests); each run copies it and runs dbt (seeds, star, then `dbt build` of the
+manifest and the ingest/extract code, under a file lock; ingest_partition for every source and
+year, without the GX validation, which has its own tests; then everything landed is released,
+as the night's release step would: the models read released files only); each run copies it
+and runs dbt (seeds, star, then `dbt build` of the
 marts with their data tests). Figures are printed (pytest -s)."""
 
 from __future__ import annotations
@@ -78,9 +80,11 @@ def _settings(root: Path) -> Settings:
 
 def landing_cache(generated: Path) -> Path:
     """The raw landing of a generated tier, ingested once (ingest_partition per source and
-    year, schools first) and cached by the checksum of the manifest and of the landing code."""
+    year, schools first), released (release_everything) and cached by the checksum of the
+    manifest and of the landing code."""
     from rsoko_pipelines.extract.pseudonym import Pseudonymizer
     from rsoko_pipelines.ingest.landing import ingest_partition
+    from rsoko_pipelines.ingest.release import release_everything
     from rsoko_pipelines.ingest.warehouse import writer
 
     manifest = (generated / "manifest.json").read_bytes()
@@ -111,6 +115,10 @@ def landing_cache(generated: Path) -> Path:
                     result = ingest_partition(con, settings, source, year, pseudonymizer,
                                               validate=False)
                     assert not result.quarantined, (source, year, result.quarantined[:3])
+            plan = release_everything(con)
+            delivered = {(f["source"], f["academic_year"])
+                         for f in json.loads(manifest)["files"]}
+            assert not plan.held_back and set(plan.candidates) == delivered
         print(f"\ntier S landing ingested in {time.perf_counter() - started:.0f}s")
         shutil.move(settings.warehouse_path, target)
         shutil.rmtree(work, ignore_errors=True)

@@ -177,37 +177,37 @@ def test_status_on_an_empty_deployment(rsoko_env):
 
 
 def _run_tiny_jobs(settings):
-    """A real Dagster history: `nightly_load` for 2024 (its blocking check fails) and 2025,
-    and `publish_marts`, on the instance at DAGSTER_HOME."""
+    """A real Dagster history shaped like rsoko's: two runs of `nightly` (the second one's
+    column check `test_score` of raw/ege fails and fails the run), and `publish_marts`, on
+    the instance at DAGSTER_HOME."""
     import dagster as dg
 
     (settings.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    night = {"n": 0}
 
-    years = dg.DynamicPartitionsDefinition(name="academic_year")
-
-    @dg.asset(partitions_def=years, key=["raw", "ege"])
+    @dg.asset(key=["raw", "ege"], check_specs=[dg.AssetCheckSpec("test_score", asset=dg.AssetKey(["raw", "ege"]))])
     def ege():
-        return None
-
-    @dg.asset_check(asset=ege, blocking=True)
-    def great_expectations(context):
-        bad = context.partition_key == "2024"
-        return dg.AssetCheckResult(passed=not bad,
-                                   description="3 rows with an unknown school code" if bad else "")
+        night["n"] += 1
+        bad = night["n"] == 2
+        yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+            check_name="test_score", passed=not bad, severity=dg.AssetCheckSeverity.ERROR,
+            description="1 file(s) quarantined: ege/2025/x.csv (2025): «Балл»: 0–100"
+            if bad else "1 new file(s) passed")])
+        if bad:
+            raise dg.Failure("1 file(s) of ege quarantined; held back: ege 2025.")
 
     @dg.asset(key=["published_marts"])
     def published_marts():
         return None
 
     defs = dg.Definitions(
-        assets=[ege, published_marts], asset_checks=[great_expectations],
-        jobs=[dg.define_asset_job("nightly_load", selection=[ege.key]),
+        assets=[ege, published_marts],
+        jobs=[dg.define_asset_job("nightly", selection=[ege.key]),
               dg.define_asset_job("publish_marts", selection=[published_marts.key])])
     with dg.DagsterInstance.get() as instance:
-        instance.add_dynamic_partitions("academic_year", ["2024", "2025"])
-        for year in ("2024", "2025"):
-            defs.resolve_job_def("nightly_load").execute_in_process(
-                instance=instance, partition_key=year, raise_on_error=False)
+        for _ in range(2):
+            defs.resolve_job_def("nightly").execute_in_process(instance=instance,
+                                                               raise_on_error=False)
         defs.resolve_job_def("publish_marts").execute_in_process(instance=instance)
 
 
@@ -238,14 +238,16 @@ def test_status_on_a_published_deployment(deployed):
     data = json.loads(rsoko("status", "--json").stdout)
     dagster = data["dagster"]
     assert dagster["available"] and dagster["note"] is None
-    assert dagster["partitions"] == ["2024", "2025"]
+    assert dagster["partitions"] == []                 # one run per night, no partitions
     assert [(r["job"], r["partition"], r["status"]) for r in dagster["runs"]] == [
-        ("publish_marts", None, "SUCCESS"), ("nightly_load", "2025", "SUCCESS"),
-        ("nightly_load", "2024", "FAILURE")]
+        ("publish_marts", None, "SUCCESS"), ("nightly", None, "FAILURE"),
+        ("nightly", None, "SUCCESS")]
     assert all(r["start"] and r["end"] for r in dagster["runs"])
-    assert [(c["asset"], c["check"], c["partition"], c["description"])
+    # the latest evaluation of each check: the second night's failed column check
+    assert [(c["asset"], c["check"], c["partition"], c["severity"], c["description"])
             for c in dagster["failing_checks"]] == [
-        ("raw/ege", "great_expectations", "2024", "3 rows with an unknown school code")]
+        ("raw/ege", "test_score", None, "ERROR",
+         "1 file(s) quarantined: ege/2025/x.csv (2025): «Балл»: 0–100")]
     [q] = data["quarantine"]
     assert (q["source"], q["academic_year"], q["file"], q["present"]) == (
         "oge", 2025, "oge/2025/oge_02.csv", True)
@@ -257,6 +259,7 @@ def test_status_on_a_published_deployment(deployed):
 
     text = rsoko("status")
     assert text.exit_code == 0, text.output
-    for needle in ("Academic years (partitions): 2024, 2025", "nightly_load", "FAILURE",
-                   "great_expectations", "1 file(s) in quarantine", "no title line", second):
-        assert needle in text.stdout, needle
+    printed = " ".join(text.stdout.split())            # as printed, without the wrapping
+    for needle in ("nightly", "FAILURE", "test_score", "1 file(s) quarantined:", "ege/2025/x.csv",
+                   "1 file(s) in quarantine", "no title line", second):
+        assert needle in printed, needle

@@ -63,11 +63,15 @@ def build_warehouse(path: Path, indicator_rows: int = 6) -> Path:
                 "loaded_at) VALUES (?, ?, ?, ?, ?, 1000, 1, ?, '{}', ?, 'loaded', ?)",
                 [file_id, source, year, rel, Path(rel).name, "archive/" + rel, rows,
                  dt.datetime(2026, 11, 22, 2, 0)])
+        # not behind the marts: a superseded file whose correction is released (committed),
+        # a quarantined file, and a landed file that the release step has not let through
+        # (its source × year is held back: the models do not read it)
         con.execute(
             "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
-            "file_name, size_bytes, mtime_ns, rows, status) VALUES "
-            "('d', 'ege', 2025, 'ege/2025/old.csv', 'old.csv', 1, 1, 5, 'superseded'), "
-            "('e', 'oge', 2025, 'oge/2025/bad.csv', 'bad.csv', 1, 1, 0, 'quarantined')")
+            "file_name, size_bytes, mtime_ns, rows, status, released) VALUES "
+            "('d', 'ege', 2025, 'ege/2025/old.csv', 'old.csv', 1, 1, 5, 'superseded', false), "
+            "('e', 'oge', 2025, 'oge/2025/bad.csv', 'bad.csv', 1, 1, 0, 'quarantined', false), "
+            "('f', 'oge', 2025, 'oge/2025/held.csv', 'held.csv', 1, 1, 7, 'loaded', false)")
     finally:
         con.close()
     return path
@@ -236,13 +240,56 @@ def test_manifest_names_the_loaded_source_files(warehouse, published):
     assert manifest["git_commit"] is None or len(manifest["git_commit"]) == 40
     files = manifest["source_files"]
     assert [(f["source"], f["academic_year"], f["inbox_path"]) for f in files] == [
-        (s, y, p) for _id, s, y, p, _rows in LOADED]  # superseded and quarantined left out
+        (s, y, p) for _id, s, y, p, _rows in LOADED]  # superseded, quarantined, unreleased left out
     first = files[0]
     assert first["file_id"] == "a" * 64 and first["rows"] == 120
     assert first["loaded_at"] == "2026-11-22T02:00:00"
     assert first["archive_path"] == "archive/ege/2024/ege_01.csv"
     assert manifest["tables"]["indicators"]["columns"][1] == {"name": "academic_year",
                                                             "type": "INTEGER"}
+
+
+def test_held_mart_keeps_its_previous_version_and_data_status_reaches_the_manifest(
+        warehouse, published):
+    """A mart that failed a test tonight (transform.py writes raw._held_marts) is copied from
+    the current published version, the others from tonight's warehouse; the manifest says
+    which and why, and carries marts.data_status row by row."""
+    first = publish(warehouse, published)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("DELETE FROM marts.school_context")
+        con.execute("INSERT INTO marts.school_context VALUES ('070999', 9.5)")
+        con.execute("UPDATE marts.indicators SET value = value + 100")
+        con.execute("INSERT INTO raw._held_marts (mart, reason) VALUES "
+                    "('school_context', 'school_context: social_index within [-5, 5] — 1 row')")
+        con.execute("""
+            CREATE TABLE marts.data_status (source VARCHAR, academic_year INTEGER,
+                is_held_back BOOLEAN, held_back_reason VARCHAR);
+            INSERT INTO marts.data_status VALUES ('ege', 2025, false, NULL),
+                ('oge', 2025, true, 'файл в карантине / file quarantined: bad.csv');""")
+    finally:
+        con.close()
+    second = publish(warehouse, published, at=T0 + dt.timedelta(seconds=1))
+    assert second["version"] != first["version"]
+    assert second["marts_kept_from_previous"] == {
+        "school_context": "previous version kept (school_context: social_index within "
+                          "[-5, 5] — 1 row)"}
+    assert second["tables"]["school_context"]["checksum"] == \
+        first["tables"]["school_context"]["checksum"]
+    assert second["tables"]["indicators"]["checksum"] != first["tables"]["indicators"]["checksum"]
+    assert second["data_status"] == [
+        {"source": "ege", "academic_year": 2025, "is_held_back": False,
+         "held_back_reason": None},
+        {"source": "oge", "academic_year": 2025, "is_held_back": True,
+         "held_back_reason": "файл в карантине / file quarantined: bad.csv"}]
+    pub = duckdb.connect(str(v.published_database(published)), read_only=True)
+    try:
+        assert pub.execute("SELECT * FROM marts.school_context ORDER BY ALL").fetchall() == [
+            ("070101", -1.25), ("070102", None), ("070102", None)]
+        assert pub.execute("SELECT min(value) FROM marts.indicators").fetchone()[0] == 100.0
+    finally:
+        pub.close()
+    assert first["marts_kept_from_previous"] == {} and first["data_status"] == []
 
 
 def test_swap_is_atomic_and_old_readers_keep_reading(warehouse, published):

@@ -1,5 +1,6 @@
 """Concurrency (issue 8 part 3, issue 6): analysts read the published marts while nightly
-loads run, and two nightly loads overlap on the same deployment.
+loads run, and a second `rsoko nightly` starts while the first night runs on the same
+deployment.
 
 A clone of the uninterrupted reference deployment (so a version is already published)
 receives a new functional-literacy file in each academic year (a copy under a new name:
@@ -8,13 +9,15 @@ so the nights stay short). Four analyst processes read the
 published marts in a loop — two through `published_database()` (the resolved path of the
 current version), one through the stable `published/rsoko_marts.duckdb` path the README
 gives analysts, one through `rsoko sql` — while a first `rsoko nightly` runs and, once its
-first run has started, a second `rsoko nightly` starts on the same data folder.
+run has started, a second `rsoko nightly` starts on the same data folder: it sees the night
+in flight and leaves it to finish (one night, one run, one writer), without touching the
+warehouse.
 
 Every query reads `marts._publication.version` and the row count of every mart in one
 connection; they must match that version's manifest (one consistent version, never a mix),
 no query may fail, a reader never goes back to an older version, and at least one reader
-sees the switch to the new version. Both nights must succeed, the warehouse must equal the
-reference (raw landing, star and marts), and nothing may stay claimed or in flight."""
+sees the switch to the new version. Both commands must succeed, the warehouse must equal
+the reference (raw landing, star and marts), and nothing may stay claimed or in flight."""
 
 from __future__ import annotations
 
@@ -44,11 +47,13 @@ def overlap(reference, tmp_path_factory):
     first = second = None
     try:
         first = n.Nightly(data, "first")
-        # the first night's first run is executing (Dagster's log lines carry the run id)
-        first.wait_for_line(r"nightly_load - [0-9a-f-]{36} - ")
+        # the first night's run is executing (Dagster's log lines carry the run id)
+        first.wait_for_line(r" - nightly - [0-9a-f-]{36} - ")
         second = n.Nightly(data, "second")
         second_started_while_first_ran = first.proc.poll() is None
-        rc = (first.wait(), second.wait())
+        second_rc = second.wait()
+        second_ended_while_first_ran = first.proc.poll() is None
+        rc = (first.wait(), second_rc)
         time.sleep(3)    # every reader queries the final version at least once
         summaries = readers.stop()
     finally:
@@ -57,18 +62,26 @@ def overlap(reference, tmp_path_factory):
             if night is not None:
                 night.close()
     return dict(data=data, pub=pub, before=before, first=first, second=second, rc=rc,
-                readers=summaries, overlapped=second_started_while_first_ran)
+                readers=summaries, overlapped=second_started_while_first_ran,
+                deferred=second_ended_while_first_ran)
 
 
-def test_both_overlapping_nights_succeed(overlap):
-    assert overlap["overlapped"]
+def test_the_second_night_leaves_the_running_one_to_finish(overlap):
+    assert overlap["overlapped"] and overlap["deferred"]
     first, second = overlap["first"], overlap["second"]
     assert overlap["rc"] == (0, 0), (first.tail(30), second.tail(30))
+    running = [r for r in n.dagster_runs(overlap["data"]) if r["pid"] == first.pid]
+    assert second.seen(r"^Plan: a night is already running \(" + running[0]["run_id"][:8] + r"\)")
+    assert second.seen("That night is left to finish")
+    assert not second.seen(r" - nightly - [0-9a-f-]{36} - ")      # it ran no step
     runs = n.dagster_runs(overlap["data"])
-    new = [r for r in runs if r["tags"].get("rsoko/pid") in (str(first.pid), str(second.pid))]
-    assert new and all(r["status"] == "SUCCESS" for r in new), new
-    assert {r["partition"] for r in new if r["job"] == "nightly_load"} == {"2024", "2025"}
-    assert any(r["job"] == "publish_marts" for r in new)
+    new = [r for r in runs if r["pid"] in (first.pid, second.pid)]
+    assert [(r["job"], r["status"], r["pid"]) for r in new] == [
+        ("nightly", "SUCCESS", first.pid)]
+    # the new literacy files: the literacy landing step and everything after it
+    assert set(n.run_steps(overlap["data"], new[0]["run_id"])) == {
+        "raw__literacy", "raw__file_registry", "rsoko_dbt_models", "rsoko_dbt_marts",
+        "published__marts"}
     assert not [r for r in runs if r["status"] in ("STARTED", "STARTING", "QUEUED")]
     assert n.free_pool_slots(overlap["data"]) == {"claimed": 0, "pending": 0}
 

@@ -9,7 +9,9 @@ half-written one) and the warehouse must open with a consistent landing. The nex
 `rsoko nightly` must converge: raw landing, star and marts of the warehouse and the
 published database checksum-identical to an uninterrupted night (`_nightly.reference_night`),
 no debris (dbt `__dbt_tmp` relations, `.tmp-*` versions), no run left STARTED, no pool slot
-held.
+held. A night is one run of the job `nightly`; a killed run is released (marked failed) by
+the next `rsoko nightly`, which plans only what the killed night had not landed yet and
+retries the rest of the night.
 
 One deployment goes through the kills in order (the tests depend on each other's state):
 cold night killed in ingestion → re-run killed in dbt → re-run to the end → quiet night →
@@ -44,8 +46,9 @@ def _warehouse(data):
 
 
 def _landing_is_whole_files(data) -> int:
-    """Every landed row belongs to a registered, loaded file and every loaded file has all
-    its rows: a kill never leaves part of a file (or of a batch) in the landing."""
+    """Every landed row belongs to a registered, loaded file (or to a superseded one whose
+    correction is not committed yet) and every loaded file has all its rows: a kill never
+    leaves part of a file (or of a batch) in the landing."""
     con = n._connect(_warehouse(data))
     try:
         tables = [t for t in n.relations(con, "raw") if not t.startswith("_")]
@@ -53,7 +56,8 @@ def _landing_is_whole_files(data) -> int:
         for table in tables:
             orphans = con.execute(
                 f'SELECT count(*) FROM raw."{table}" WHERE _file_id NOT IN (SELECT file_id '
-                "FROM raw._file_registry WHERE status = 'loaded')").fetchone()[0]
+                "FROM raw._file_registry WHERE status = 'loaded' "
+                "OR (status = 'superseded' AND released))").fetchone()[0]
             assert orphans == 0, (table, orphans)
         for source, file_id, rows, found in con.execute(
                 "SELECT r.source, r.file_id, r.rows, (SELECT count(*) FROM duckdb_tables() "
@@ -93,16 +97,23 @@ def test_kill_during_ingestion_leaves_whole_files_and_nothing_published(data):
     assert n.verify_publication(_pub(data)) is None        # a cold night: nothing yet
     assert n.leftovers(_pub(data)) == []
     assert _landing_is_whole_files(data) > 0               # schools and ЕГЭ 2024 landed
-    started = [r for r in n.dagster_runs(data) if r["status"] == "STARTED"]
-    assert [(r["job"], r["partition"]) for r in started] == [("nightly_load", "2024")]
+    # the night's one run, left STARTED by its killed process
+    runs = n.dagster_runs(data)
+    assert [(r["job"], r["status"], r["pid"]) for r in runs] == [
+        ("nightly", "STARTED", night.pid)]
 
 
 def test_kill_during_dbt_leaves_a_consistent_warehouse(data):
     night = n.Nightly(data, "kill-dbt")
     try:
-        # the killed night's run is released and its year planned again from scratch
+        # the killed night's run is released; the sources it had landed (schools, ЕГЭ,
+        # literacy) are not planned again, the rest is, and the night is retried
         night.wait_for_line(r"Released run [0-9a-f-]{36}")
-        night.wait_for_line(r"Plan: 2024: .*2025: ")
+        plan = night.wait_for_line(r"Plan: ")
+        assert plan.split("Plan: ", 1)[1].startswith(
+            "new or changed files: oge (2024, 2025), olympiad (2024, 2025), rpr (2024, 2025), "
+            "vpr (2024, 2025); the models or the reference data changed"), plan
+        assert "; retry: the night " in plan and "(failure) did not complete" in plan, plan
         # kill while dbt rebuilds 2024 in the first incremental fact (delete + insert the
         # year), when staging, intermediate and dimensions of the year are already rebuilt
         night.wait_for_line(r"\d+ of \d+ START sql incremental model core\.fct_")
@@ -114,9 +125,8 @@ def test_kill_during_dbt_leaves_a_consistent_warehouse(data):
     assert n.leftovers(_pub(data)) == []
     _landing_is_whole_files(data)
     runs = n.dagster_runs(data)
-    first = [r for r in runs if r["tags"].get("rsoko/pid") == str(night.pid)]
-    assert [(r["job"], r["partition"], r["status"]) for r in first] == [
-        ("nightly_load", "2024", "STARTED")]
+    first = [r for r in runs if r["pid"] == night.pid]
+    assert [(r["job"], r["status"]) for r in first] == [("nightly", "STARTED")]
     assert [r["status"] for r in runs if r not in first] == ["FAILURE"]   # the first kill
 
 
@@ -124,7 +134,9 @@ def test_rerun_after_the_kills_converges_to_the_uninterrupted_night(data, refere
     night = n.run_night(data, "rerun")
     assert "Released run" in night.output
     runs = _runs_settled(data)
-    assert sorted(r["status"] for r in runs if r["status"] != "SUCCESS") == ["FAILURE"] * 2
+    assert [(r["job"], r["status"]) for r in runs] == [
+        ("nightly", "SUCCESS"), ("nightly", "FAILURE"), ("nightly", "FAILURE")]
+    assert runs[0]["tags"]["rsoko/complete"].startswith("published ")
     assert n.debris(_warehouse(data)) == []
     assert n.warehouse_differences(data, reference.data) == []
     version = n.verify_publication(_pub(data))
@@ -165,6 +177,10 @@ def test_rerun_after_the_publication_kill_publishes_and_cleans_up(data, referenc
     before = n.verify_publication(pub)
     night = n.run_night(data, "rerun-publish")
     assert "Released run" in night.output
+    # the killed night never reached its last step: it is retried, its new file is not
+    # planned again (already landed)
+    plan = next(line for line in night.output.splitlines() if line.startswith("Plan: "))
+    assert plan.startswith("Plan: retry: the night "), plan
     assert "removed unfinished publication" in night.output
     assert n.leftovers(pub) == []
     version = n.verify_publication(pub)

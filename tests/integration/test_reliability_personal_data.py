@@ -283,7 +283,8 @@ def _small_cells(con, relation) -> tuple[int, list]:
             continue
         participants = CELL_COUNT.get(mart, "participants")
         if participants not in cols:
-            assert mart == "school_context", mart
+            assert mart in ("school_context", "data_status", "recommendations",
+                            "measure_effects"), mart
             continue
         rates = [c for c, t in cols.items()
                  if t == "DOUBLE" and c not in NOT_PARTICIPANT_RATES.get(mart, set())]

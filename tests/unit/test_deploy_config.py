@@ -127,7 +127,7 @@ def test_production_yaml_builds_an_instance_with_sqlite_storage(prod_env, tmp_pa
 def test_local_yaml_written_by_nightly_is_valid(tmp_path, monkeypatch):
     from dagster._core.instance.ref import InstanceRef
 
-    from rsoko_pipelines.nightly import LOCAL_DAGSTER_YAML, prepare_dagster_home
+    from rsoko_pipelines.night.command import LOCAL_DAGSTER_YAML, prepare_dagster_home
     from rsoko_pipelines.settings import Settings
 
     monkeypatch.setenv("RSOKO_DATA_DIR", str(tmp_path / "data"))
