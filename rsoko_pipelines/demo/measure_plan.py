@@ -120,8 +120,16 @@ def effect_groups(schools: pd.DataFrame, years, rng: np.random.Generator) -> pd.
         return pd.DataFrame(columns=cols)
     window = [t - 1, t, t + 1]
     s = schools[schools["academic_year"].isin(window)]
-    flags = s.groupby("school_code")[["is_low_results", "is_resilient", "is_inflating_vpr"]] \
-        .any().any(axis=1)
+    # schools with another planted role (issue 21's markers included) keep their truths
+    # unconfounded: no effect, no trend
+    marked = s[["is_low_results", "is_resilient", "is_inflating_vpr"]].astype(bool)
+    for column in ("is_inflating_lookalike", "is_olympiad_generous"):
+        if column in s:
+            marked[column] = s[column].fillna(False).astype(bool)
+    for column in ("vpr_leaked_form", "vpr_not_confirmed_subject"):
+        if column in s:
+            marked[column] = s[column].notna()
+    flags = marked.groupby(s["school_code"]).any().any(axis=1)
     active_all = s[s["status"] == ACTIVE].groupby("school_code")["academic_year"].nunique() == 3
     base = s[s["academic_year"] == t - 1].set_index("school_code")
     cells = context_cells(schools)

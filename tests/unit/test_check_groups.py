@@ -67,7 +67,7 @@ def test_derived_columns_are_checked_under_the_file_column_they_come_from():
     under the file column they are computed from, never under an internal name."""
     assert group_of_expectation("ege")["ege.school_known_in_registry"] == "msu_code"
     assert group_of_expectation("vpr")["vpr.school_known_in_registry"] == "fis_login"
-    assert group_of_expectation("vpr")["vpr.mark_consistent_with_boundaries"] == "primary_score"
+    assert group_of_expectation("vpr")["vpr.mark_consistent_with_boundaries_all"] == "primary_score"
     for source in SOURCES:
         for g in check_groups(source):
             # only the lineage columns (`_file_id`, `_source_line`) are named in a rule

@@ -65,9 +65,10 @@ class Warehouse:
     def quarantine(self, source: str, year: int, name: str, slice_: dict | None) -> str:
         path = self._file(source, year, name)
         file_id = f"{name}#{self.n}"
+        incoming = quarantine.Incoming(path, f"{source}/{year}/{name}", path.lstat(), source,
+                                       year, file_id)
         quarantine.quarantine_file(
-            self.con, self.settings, path, f"{source}/{year}/{name}", path.lstat(), source,
-            year, file_id, problems=[{"check": "ege.test_score.range", "message": "bad score",
+            self.con, self.settings, incoming, problems=[{"check": "ege.test_score.range", "message": "bad score",
                                       "rows": [5], "columns": ["test_score"], "hint": "fix"}],
             slice_=slice_)
         return file_id

@@ -66,12 +66,17 @@ def test_required_columns_are_checked(name):
 
 
 def test_mark_checks_are_blocking_above_one_percent_only():
-    for name in ("oge", "ege"):
-        doc = suites.load_suite_document(name)
-        marks = [e for e in doc["expectations"] if e["kwargs"].get("column") == "_mark_expected"]
-        by_sev = {e["meta"]["severity"]: e["kwargs"] for e in marks}
-        assert by_sev["error"]["mostly"] == 0.99
-        assert "mostly" not in by_sev["warning"]
+    """ЕГЭ базовая: more than 1 % of marks off the seed's scale blocks the file; ОГЭ: a region
+    may set its own scale (docs/assumptions.md), so both ОГЭ mark checks are findings."""
+    doc = suites.load_suite_document("ege")
+    marks = [e for e in doc["expectations"] if e["kwargs"].get("column") == "_mark_expected"]
+    by_sev = {e["meta"]["severity"]: e["kwargs"] for e in marks}
+    assert by_sev["error"]["mostly"] == 0.99
+    assert "mostly" not in by_sev["warning"]
+    doc = suites.load_suite_document("oge")
+    marks = [e for e in doc["expectations"] if e["kwargs"].get("column") == "_mark_expected"]
+    assert [(e["meta"]["severity"], e["kwargs"].get("mostly")) for e in marks] == [
+        ("warning", 0.99), ("warning", None)]
 
 
 def test_vpr_marks_against_the_seed_are_findings_only():

@@ -286,8 +286,9 @@ def test_oge_mark_vs_boundaries():
     rows = oge_rows(5)
     rows[0]["mark"] = 5
     outcome = validate_frame("oge", table("oge", rows), CONTEXT)
-    assert outcome.get("oge.mark_consistent_with_boundaries").rows == [3]
-    assert not outcome.success       # 1 of 5 rows = 20 %
+    exp = outcome.get("oge.mark_consistent_with_boundaries")
+    assert exp.rows == [3] and exp.success is False    # 1 of 5 rows = 20 % > 1 %
+    assert exp.severity == "warning" and outcome.success   # a regional scale: a finding
 
 
 def test_ege_test_score_vs_scale():
