@@ -48,7 +48,10 @@ class TestFailure:
                  f"{self.failures:,} failing row(s); all of them: `SELECT * FROM "
                  f"{self.audit_table}`" if self.audit_table else "", ""]
         if self.samples:
-            cols = list(self.samples[0])[:12]
+            # where the row comes from first (a wide model would push it out of the table)
+            place = [c for c in ("source_file", "_source_line") if c in self.samples[0]]
+            cols = place + [c for c in self.samples[0]
+                            if c not in place and c not in ("_file_id", "_slice")][:12 - len(place)]
             lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
             lines += ["| " + " | ".join(_cell(s.get(c)) for c in cols) + " |"
                       for s in self.samples]

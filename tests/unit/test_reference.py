@@ -224,3 +224,16 @@ def test_unknown_seed_and_slice_raise():
         ref.load("nope")
     with pytest.raises(KeyError):
         ref.mark_boundaries("VPR", 2025, "rus", 9)
+
+
+def test_every_source_is_named_in_ref_sources():
+    """marts.data_status lists the sources of this seed: a source missing from it would be
+    absent from the status table operators and analysts read (every source is optional, so
+    "not loaded" must still show)."""
+    from rsoko_pipelines.settings import SOURCES
+
+    seed = ref.load("ref_sources")
+    assert list(seed.source) == list(SOURCES)
+    assert seed.source_name_ru.str.len().min() > 3 and seed.source_name_en.str.len().min() > 3
+    for directions in seed.directions:
+        assert {int(d) for d in str(directions).split()} <= set(range(1, 10))

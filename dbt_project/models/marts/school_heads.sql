@@ -5,7 +5,8 @@
 -- results_z (marts.low_results_schools) in the academic year before the appointment's
 -- academic year and now; the managerial diagnostic of the last rsoko:recent_years years; the
 -- latest НОКУОД assessment up to this year; the share of teachers with recent ДПО
--- (marts.staff_profile, suppressed like there). No staff key is exposed. A change of head
+-- (marts.staff_profile, suppressed like there) and the school climate index
+-- (marts.school_climate, all questionnaires). No staff key is exposed. A change of head
 -- shows as a new head_since (and head_changed = true in the first year of the new head).
 
 with heads as (
@@ -26,6 +27,14 @@ results as (
 
     select academic_year, school_code, results_z, is_low_results
     from {{ ref('low_results_schools') }}
+
+),
+
+-- the school's climate index over every questionnaire (NULL below the cell size, as there)
+climate as (
+
+    select academic_year, school_code, climate_index from {{ ref('school_climate') }}
+    where level = 'school' and questionnaire = 'все'
 
 ),
 
@@ -108,9 +117,7 @@ final as (
         (select max(n.academic_year) from nokuod as n
           where n.school_code = a.school_code
             and n.academic_year <= a.academic_year)::integer                       as nokuod_year,
-        -- the school climate index comes from the `survey` source (marts.school_climate),
-        -- which is built on another branch; NULL until the two are merged
-        null::double                                                               as climate_index,
+        climate.climate_index::double                                              as climate_index,
         profile.pct_dpo_3y::double                                                 as staff_dpo_3y_pct
     from appointed as a
     left join previous_heads as p
@@ -123,6 +130,8 @@ final as (
         on flags.academic_year = a.academic_year and flags.school_code = a.school_code
     left join profile
         on profile.academic_year = a.academic_year and profile.school_code = a.school_code
+    left join climate
+        on climate.academic_year = a.academic_year and climate.school_code = a.school_code
 
 )
 
