@@ -88,13 +88,16 @@ def _explained(failed_checks: list, failures: list) -> list:
                 "rule": dg.MetadataValue.text(failure.rule),
                 "what_to_do": dg.MetadataValue.text(failure.hint),
                 "held_back": dg.MetadataValue.text(
-                    ", ".join(f"{s} {y}" for s, y in failure.held) or "—"),
+                    ", ".join(f"{s} {y}" for s, y in failure.held)
+                    or ("— (a finding: nothing is held back)" if failure.finding else "—")),
             })
             if failure.audit_table:
                 metadata["failing_rows_table"] = dg.MetadataValue.text(failure.audit_table)
+        finding = failure is not None and failure.finding
         out.append(dg.AssetCheckResult(
             asset_key=check.asset_key, check_name=check.check_name, passed=False,
-            severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+            severity=dg.AssetCheckSeverity.WARN if finding else dg.AssetCheckSeverity.ERROR,
+            metadata=metadata,
             description=description or "the dbt test failed"))
     return out
 
@@ -151,7 +154,7 @@ def build_models(context, dbt, force_full: bool = False):
         raise dg.Failure(description="dbt could not build: " + ", ".join(errors)
                          + ". Nothing was published; see the dbt log of this step.",
                          allow_retries=True)
-    unexplained = [f for f in failures if not f.held]
+    unexplained = [f for f in failures if not f.held and not f.finding]
     if unexplained:
         _log_failures(context, checks)
         raise dg.Failure(
@@ -174,7 +177,8 @@ def build_models(context, dbt, force_full: bool = False):
             description="Held back after a failing test (their last good data is kept, the "
                         "rest is published): " + "; ".join(
                             f"{s} {y}" for s, y in sorted(held)) + ". "
-                        + failures[0].message(), allow_retries=False)
+                        + next(f for f in failures if not f.finding).message(),
+                        allow_retries=False)
 
 
 def _reload_seeds(context, dbt, settings) -> None:
@@ -216,7 +220,8 @@ def _rebuild_previous(context, dbt, settings, held) -> None:
     invocation.wait()
     run_results = invocation.get_artifact("run_results.json")
     manifest = invocation.get_artifact("manifest.json")
-    still = dbt_failures.failing_tests(run_results, manifest)
+    still = [(node, result) for node, result in dbt_failures.failing_tests(run_results, manifest)
+             if not dbt_failures.is_finding(node)]
     errors = dbt_failures.errored_models(run_results)
     if errors or still:
         names = errors + [node["name"] for node, _ in still]
@@ -258,7 +263,8 @@ def build_marts(context, dbt):
     if held:
         raise dg.Failure(description="Marts kept at their previous published version after a "
                                      "failing test: " + ", ".join(sorted(held)) + ". "
-                                     + failures[0].message(), allow_retries=False)
+                                     + next(f for f in failures if not f.finding).message(),
+                        allow_retries=False)
 
 
 def held_marts(failures, manifest: dict) -> dict[str, str]:
@@ -267,6 +273,8 @@ def held_marts(failures, manifest: dict) -> dict[str, str]:
     children = manifest.get("child_map", {})
     held: dict[str, str] = {}
     for failure in failures:
+        if failure.finding:
+            continue
         node = nodes.get(failure.unique_id, {})
         todo = [node.get("attached_node")] if node.get("attached_node") else [
             n for n in node.get("depends_on", {}).get("nodes", []) if n.startswith("model.")]
@@ -294,7 +302,7 @@ def build_reference(context, dbt):
         release.ensure_state(con)
         failures = [dbt_failures.explain(con, node, result, manifest, set())
                     for node, result in dbt_failures.failing_tests(run_results, manifest)]
-        problem = ", ".join(errors + [f.message() for f in failures][:3])
+        problem = ", ".join(errors + [f.message() for f in failures if not f.finding][:3])
         con.execute("INSERT OR REPLACE INTO raw._build_state (key, value, updated_at) "
                     "VALUES (?, ?, current_timestamp)", [REFERENCE_KEY, problem[:500] or "ok"])
         if not problem:

@@ -34,6 +34,8 @@ class TestFailure:
     samples: list[dict] = field(default_factory=list)   # up to MAX_SAMPLES rows
     audit_table: str = ""
     held: dict[tuple[str, int], str] = field(default_factory=dict)
+    # a finding (`meta.finding: true`): reported as a warning, never a reason to hold back
+    finding: bool = False
 
     def message(self) -> str:
         where = "; ".join(_sample_text(s) for s in self.samples[:3])
@@ -206,7 +208,7 @@ def explain(con, node: dict, result: dict, manifest: dict,
     failure = TestFailure(
         unique_id=node.get("unique_id", ""), name=name, model=attached_model(node, manifest),
         rule=rule_text(node), hint=hint_text(node),
-        failures=int(result.get("failures") or 0))
+        failures=int(result.get("failures") or 0), finding=is_finding(node))
     sql = result.get("compiled_code") or node.get("compiled_code")
     if result.get("status") == "error" or not sql:
         # a test that cannot run says nothing about the data: never a reason to hold back
@@ -236,9 +238,17 @@ def explain(con, node: dict, result: dict, manifest: dict,
     file_pairs = {tuple(r) for r in con.execute(
         "SELECT source, academic_year FROM raw._file_registry WHERE file_id IN "
         "(SELECT unnest(?::VARCHAR[]))", [sorted(files)]).fetchall()} if files else set()
-    failure.held = attribute(file_pairs, years, upstream_sources(failure.unique_id, manifest),
-                             candidates, failure.message())
+    if not failure.finding:
+        failure.held = attribute(file_pairs, years,
+                                 upstream_sources(failure.unique_id, manifest), candidates,
+                                 failure.message())
     return failure
+
+
+def is_finding(node: dict) -> bool:
+    """A test declared a data-quality finding (`config: meta: finding: true`): the contract
+    does not make its rule a reason to drop data, so it warns and holds nothing back."""
+    return bool(((node.get("config") or {}).get("meta") or {}).get("finding"))
 
 
 def attribute(file_pairs: set, years: set, sources: set[str],

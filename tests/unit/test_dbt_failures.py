@@ -230,3 +230,18 @@ def test_explain_counts_rows_when_dbt_gives_no_count_and_a_test_that_errors_hold
                        MANIFEST, {("ege", 2025)})
     assert broken.held == {} and broken.audit_table == ""
     assert broken.rule.endswith("(the test could not run: Catalog Error)")
+
+
+def test_a_finding_is_explained_but_holds_nothing_back(warehouse):
+    """`meta.finding: true` (the contract makes the rule a data-quality finding, e.g. task
+    points that do not add up to the primary score): the rows are stored and explained, but
+    no source × year is held back for them."""
+    node = _node("finding_fct_result_mark")
+    node["config"] = {**node.get("config", {}), "meta": {"finding": True}}
+    result = {"status": "warn", "failures": 3,
+              "compiled_code": "select * from core.fct_result where mark is null"}
+    failure = f.explain(warehouse, node, result, MANIFEST, {("ege", 2025)})
+    assert failure.finding and failure.held == {} and failure.failures == 3
+    assert warehouse.execute(f"SELECT count(*) FROM {failure.audit_table}").fetchone()[0] == 3
+    assert not f.is_finding(_node())
+

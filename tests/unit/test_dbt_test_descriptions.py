@@ -86,3 +86,14 @@ def test_generic_tests_return_whole_rows():
     for path in generic.glob("*.sql"):
         sql = path.read_text(encoding="utf-8")
         assert "select *" in sql or "failing_rows_of_keys(" in sql, path.name
+
+
+def test_the_projects_findings_are_declared(data_tests):
+    """The tests the docs call findings (docs/dbt_tests.md §1) carry `meta.finding`: the
+    night reports them as warnings and never holds data back for them."""
+    from rsoko_pipelines.quality.dbt_failures import is_finding
+
+    findings = {n["name"] for n in data_tests if is_finding(n)}
+    assert {"assert_gia_task_points_sum_to_primary_score",
+            "assert_vpr_task_points_sum_to_primary_score"} <= findings
+    assert len(findings) == 9, sorted(findings)
