@@ -28,16 +28,17 @@ def generator_digest() -> str:
     return digest.hexdigest()[:10]
 
 
-def generated_tier(tier: str, seed: int = DEMO_SEED) -> Path:
-    """The generator's output for (tier, seed), generated once and then reused while the
-    generator and the seeds stay the same (`.generator` in the folder holds their digest;
+def generated_tier(tier: str, seed: int = DEMO_SEED, profile: str = "default") -> Path:
+    """The generator's output for (tier, seed, profile), generated once and then reused while
+    the generator and the seeds stay the same (`.generator` in the folder holds their digest;
     bench/run.py shares the folder)."""
     from rsoko_pipelines.demo.generate import generate
 
-    root = CACHE_DIR / f"tier-{tier}-{seed}"
+    name = f"tier-{tier}-{seed}" + ("" if profile == "default" else f"-{profile}")
+    root = CACHE_DIR / name
     digest = generator_digest()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(CACHE_DIR / f".tier-{tier}-{seed}.lock", "w") as lock:
+    with open(CACHE_DIR / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = root / ".generator"
         fresh = (root / "manifest.json").exists() and stamp.exists() \
@@ -45,7 +46,7 @@ def generated_tier(tier: str, seed: int = DEMO_SEED) -> Path:
         if not fresh:
             tmp = root.with_name(root.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
-            generate(tier=tier, seed=seed, out=tmp)
+            generate(tier=tier, seed=seed, out=tmp, profile=profile)
             (tmp / ".generator").write_text(digest + "\n", encoding="utf-8")
             shutil.rmtree(root, ignore_errors=True)
             tmp.rename(root)

@@ -228,6 +228,8 @@ def plan_register(schools: pd.DataFrame, years, rng: np.random.Generator) -> pd.
     by_year = {y: schools[schools["academic_year"] == y].set_index("school_code") for y in years}
     shnor_running: dict[str, date] = {}
     for y in years[:-1]:
+        if y + 1 not in by_year:              # a year gap (variant profile): no window
+            continue
         now, nxt = by_year[y], by_year[y + 1]
         nxt_active = set(nxt.index[nxt["status"] == ACTIVE])
         low = [c for c in sorted(now.index[now["is_low_results"].to_numpy(dtype=bool)])

@@ -62,12 +62,12 @@ def settings_for(data: Path):
                     dagster_home=d / "dagster_home", secrets_dir=d / "secrets")
 
 
-def new_deployment(data: Path, tier: str = "XS") -> Path:
+def new_deployment(data: Path, tier: str = "XS", profile: str = "default") -> Path:
     """An empty deployment whose inbox is the cached generated tier (hard links)."""
     from tests.conftest import generated_tier, link_tree
 
     data.mkdir(parents=True, exist_ok=True)
-    link_tree(generated_tier(tier), data / "inbox")
+    link_tree(generated_tier(tier, profile=profile), data / "inbox")
     return data
 
 

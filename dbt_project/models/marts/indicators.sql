@@ -3,7 +3,8 @@
 -- The regional scorecard in long format: one row per indicator_code × academic_year ×
 -- level × territory. Definitions (name, direction, formula, unit, desired direction,
 -- target) come from the seed indicator_catalogue; every code of the catalogue is computed
--- below (the test marts_indicators_cover_catalogue fails on a code without rows).
+-- below, and has a region row in every academic year with data: its value, or value NULL
+-- with missing_reason (a source not loaded, or nothing to compute from that year).
 -- Result-based indicators exist at region, municipality and school level; school-share
 -- indicators (ШНОР, resilient, ВПР flags) and VPR_DEFICIT_TASKS_PCT at region and
 -- municipality level. Participant-based values are suppressed below rsoko:min_cell_size
@@ -93,6 +94,21 @@ with_missing as (
     select u.indicator_code, u.academic_year, 'region', null, null,
            null, null, null, null, u.missing_reason
     from unmet as u
+    union all
+    -- its sources are loaded but the year gives no value (a formula over the years before
+    -- and after, no eligible rows): a region row that says so, never a silent gap
+    select cat.indicator_code, y.academic_year, 'region', null, null,
+           null, null, null, null,
+           'не вычисляется за этот год (нет данных, которых требует формула) / not computable '
+           || 'for this year (the formula''s data are not there, e.g. the years around it)'
+    from catalogue as cat
+    cross join (select distinct academic_year from data_status) as y
+    where not exists (select 1 from unmet as u
+                      where u.indicator_code = cat.indicator_code
+                        and u.academic_year = y.academic_year)
+      and not exists (select 1 from computed as c
+                      where c.indicator_code = cat.indicator_code
+                        and c.academic_year = y.academic_year and c.level = 'region')
 
 ),
 
