@@ -79,7 +79,9 @@ final as (
     left join profile_codes
         on profile_codes._file_id = ranked._file_id
         and profile_codes._source_line = ranked._source_line
-    left join schools
+    -- at schools of the year's registry (ingest quarantines a file naming another school when
+    -- the registry is loaded; without a registry nothing can be attached, as for results)
+    join schools
         on schools.academic_year = ranked.academic_year
         and schools.school_code = ranked.school_code
     where ranked.file_rank = 1

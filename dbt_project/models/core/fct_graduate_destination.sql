@@ -85,7 +85,9 @@ final as (
     join destinations
         on destinations.destination = long.destination
         and destinations.cohort = long.cohort
-    left join schools
+    -- at schools of the year's registry (ingest quarantines a file naming another school when
+    -- the registry is loaded; without a registry nothing can be attached, as for results)
+    join schools
         on schools.academic_year = long.academic_year
         and schools.school_code = long.school_code
 

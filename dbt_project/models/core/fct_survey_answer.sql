@@ -83,7 +83,9 @@ final as (
         on options.questionnaire = a.questionnaire
         and options.question_code = a.question_code
         and options.answer_key = a.answer_key
-    left join schools
+    -- at schools of the year's registry (ingest quarantines a file naming another school when
+    -- the registry is loaded; without a registry nothing can be attached, as for results)
+    join schools
         on schools.academic_year = a.academic_year and schools.school_code = a.school_code
 
 )

@@ -95,8 +95,10 @@ task_levels as (
 
     select
         academic_year, subject_code, grade, school_code,
-        avg(pct_mastered) filter (where task_level = 'Б')                     as basic_mastery,
-        avg(pct_mastered) filter (where task_level in ('П', 'В'))             as bpv_mastery
+        -- exact: a double average depends on the order of the rows (a rebuild must give the
+        -- same bits)
+        {{ exact_avg('pct_mastered', where="task_level = 'Б'") }}              as basic_mastery,
+        {{ exact_avg('pct_mastered', where="task_level in ('П', 'В')") }}      as bpv_mastery
     from {{ ref('task_mastery') }}
     where level = 'school' and procedure = 'VPR'
     group by academic_year, subject_code, grade, school_code
