@@ -56,7 +56,8 @@ what the script can compute; nothing is forced to agree):
 So --check compares, for every key (year × level × territory × procedure × subject × grade
 [× task]) present on either side, the figure columns above; a row only one side has is a
 difference, except mart rows outside the script's scope (sources it does not read).
-Tolerance: 1e-6 relative (floats), exact for counts and flags; NULL = NULL.
+Tolerance: 1e-6 relative for measures, exact for counts (integer columns on both sides),
+labels and flags; NULL equals only NULL.
 """
 
 from __future__ import annotations
@@ -513,12 +514,10 @@ def vpr_objectivity(works: pd.DataFrame, gia: pd.DataFrame, tm: pd.DataFrame,
     o = o.groupby(["academic_year", "subject_code", "school_code"]).agg(
         oge_results=("mark", "size"), oge_mean=("mark", "mean")).reset_index()
     enough = o["oge_results"] >= thr["oge_z_min_results"]
-    grp = o[enough].groupby(["academic_year", "subject_code"])["oge_mean"]
     o["m"] = o.groupby(["academic_year", "subject_code"])["oge_mean"].transform(
         lambda x: x[o.loc[x.index, "oge_results"] >= thr["oge_z_min_results"]].mean())
     o["sd"] = o.groupby(["academic_year", "subject_code"])["oge_mean"].transform(
         lambda x: sd_samp(x[o.loc[x.index, "oge_results"] >= thr["oge_z_min_results"]]))
-    del grp
     o["oge_z_same_subject"] = ((o["oge_mean"] - o["m"]) / o["sd"].replace(0, np.nan)) \
         .where(enough)
     s = s.merge(o[["academic_year", "subject_code", "school_code", "oge_results",
@@ -686,8 +685,10 @@ def check(out: Path, db: Path) -> int:
             else:
                 av = pd.to_numeric(a, errors="coerce").astype(float).to_numpy()
                 bv = pd.to_numeric(b, errors="coerce").astype(float).to_numpy()
+                counts = pd.api.types.is_integer_dtype(a) and pd.api.types.is_integer_dtype(b)
                 with np.errstate(invalid="ignore"):
-                    close = np.abs(av - bv) <= 1e-6 * np.maximum(np.abs(av), np.abs(bv)) + 1e-12
+                    close = (av == bv) if counts else \
+                        np.abs(av - bv) <= 1e-6 * np.maximum(np.abs(av), np.abs(bv)) + 1e-12
                 same = (an & bn) | (~an & ~bn & close)
             t_cmp += len(same)
             t_eq += int(same.sum())
