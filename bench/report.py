@@ -180,6 +180,7 @@ def tier_markdown(result: dict) -> str:
                     for s, v in sorted(one["by_source"].items(), key=lambda kv: -kv[1]["seconds"])]
             out += ["By source (1 process):", ""] + _table(["source", "files", "rows", "s"],
                                                            rows) + [""]
+    out += pandas_section(result)
     ratios = result.get("ratios", {})
     if ratios:
         out += ["## Ratios", ""]
@@ -189,6 +190,11 @@ def tier_markdown(result: dict) -> str:
         if ratios.get("cold_cpu_over_parse_floor_cpu") is not None:
             out.append(f"- cold / parse floor in CPU time: "
                        f"{ratios['cold_cpu_over_parse_floor_cpu']:.2f}×")
+        if ratios.get("cold_over_pandas") is not None:
+            out.append(f"- cold / pandas (the analyst's script): "
+                       f"**{ratios['cold_over_pandas']:.2f}×**"
+                       + (f" ({ratios['cold_cpu_over_pandas_cpu']:.2f}× in CPU time)"
+                          if ratios.get("cold_cpu_over_pandas_cpu") is not None else ""))
         if ratios.get("incremental_pct_of_cold") is not None:
             out.append(f"- incremental: **{ratios['incremental_pct_of_cold']:.1f} %** of cold")
         if ratios.get("correction_pct_of_cold") is not None:
@@ -206,6 +212,31 @@ def tier_markdown(result: dict) -> str:
     if notes:
         out += ["## How the cases are made", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(out)
+
+
+def pandas_section(result: dict) -> list[str]:
+    """The analyst's alternative: bench/pandas_analyst.py, measured like a case."""
+    p = result.get("pandas")
+    if not p:
+        return []
+    c = p.get("check") or {}
+    out = ["## The analyst's alternative (pandas)", "",
+           "`bench/pandas_analyst.py`: one pandas process reading the raw extracts of "
+           f"{p.get('inbox', '?')} and computing `assessment_results`, `task_mastery`, "
+           "`vpr_objectivity` and `vpr_objectivity_schools` (what it reproduces and what not: "
+           "its docstring). Measured like a case (wall, CPU of the tree, peak tree RSS).", ""]
+    out += _table(["", "wall s", "CPU s", "peak MB", "script s", "reading s", "load"],
+                  [["pandas", _n(p.get("wall_s")), _n(p.get("cpu_s")), _n(p.get("peak_mb"), 0),
+                    _n(p.get("script_s")), _n(p.get("read_s")),
+                    _n((p.get("loadavg") or [None])[0], 1)]], "lrrrrrr") + [""]
+    if c:
+        out += [f"Check against {c.get('against', '?')}: **{_n(c.get('cells_compared'), 0)} "
+                f"cells compared, {_n(c.get('equal'), 0)} equal, {_n(c.get('different'), 0)} "
+                f"different**; rows only in the script {_n(c.get('rows_only_script'), 0)}, only "
+                f"in the marts {_n(c.get('rows_only_mart'), 0)} (exit {c.get('exit_code')}).", ""]
+    else:
+        out += ["No published database to check against.", ""]
+    return out
 
 
 def summary_markdown(results_dir: Path) -> str:
@@ -236,12 +267,15 @@ def summary_markdown(results_dir: Path) -> str:
         rows.append([f"[{r['tier']}]({r['tier']}.md)", wall("cold"), wall("noop"),
                      wall("incremental"), wall("correction"), _n(floor),
                      _n(r.get("ratios", {}).get("cold_over_parse_floor"), 2),
+                     _n((r.get("pandas") or {}).get("wall_s")),
+                     _n(r.get("ratios", {}).get("cold_over_pandas"), 2),
                      _n(_max_peak(r), 0),
                      f"{r.get('machine', {}).get('git_commit', '?')[:10]}",
                      r.get("measured_at", "?")[:10]])
     out += _table(["tier", "cold s", "no-op s", "incremental s", "correction s",
-                   "parse floor s", "cold / floor", "peak MB", "commit", "date"], rows,
-                  "lrrrrrrrll") + [""]
+                   "parse floor s", "cold / floor", "pandas s", "cold / pandas", "peak MB",
+                   "commit", "date"], rows,
+                  "lrrrrrrrrrll") + [""]
     target_rows = []
     for r in results:
         for t in r.get("targets", []):

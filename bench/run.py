@@ -3,7 +3,7 @@ four cases through the operators' entry point (`rsoko nightly`, one subprocess p
 record wall time, CPU time and peak memory of the whole process tree, in total and by stage.
 
     .venv/bin/python bench/run.py --tier S [--seed 20250607]
-        [--cases parse,cold,noop,incremental,correction] [--work var/bench/S]
+        [--cases parse,cold,noop,incremental,correction,pandas] [--work var/bench/S]
         [--results bench/results] [--cache var/bench-cache] [--parse-workers 1,2]
 
 The cases run in order on one deployment under WORK/data (RSOKO_DATA_DIR):
@@ -14,6 +14,11 @@ The cases run in order on one deployment under WORK/data (RSOKO_DATA_DIR):
 - correction: the largest ЕГЭ sheet of the latest year is replaced in place (same name) by
   a corrected version: three participants get another primary score and the test score of
   the reference scale; the case measures the night after it arrives.
+- pandas: not a night: bench/pandas_analyst.py (the analyst's alternative, one pandas
+  process) on the cold case's inbox, measured the same way, then `--check` against the
+  database the cold case published (run right after cold when both are in --cases; alone,
+  on the deployment's inbox and its latest published database, or on the tier when there
+  is no deployment, without a check). Recorded as `pandas` with the ratio cold / pandas.
 Without `cold` in --cases, the later cases run on the deployment a previous bench run left
 in WORK (WORK/state.json says which cases it has been through).
 
@@ -49,7 +54,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from proctree import TreeSampler  # noqa: E402
 from report import CASES, STAGES, evaluate_targets, summary_markdown, tier_markdown  # noqa: E402
 
-ALL_CASES = ("parse", *CASES)
+ALL_CASES = ("parse", *CASES, "pandas")
 BENCH_KEY = "rsoko-bench-pseudonym-key-not-secret"
 TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS", "RSOKO_PARSE_WORKERS"}
 VERSIONED = ("duckdb", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
@@ -430,6 +435,55 @@ def run_parse_floor(ctx: dict, workers: int) -> dict:
     return result
 
 
+CHECK_LINE = re.compile(r"^(cells compared|equal|different): (\d+)$")
+ONLY_LINE = re.compile(r"^rows only in the script: (\d+); rows only in the mart: (\d+)$")
+
+
+def run_pandas(ctx: dict, against: str | None) -> dict:
+    """bench/pandas_analyst.py on the deployment's inbox (the tier's files as the night saw
+    them), measured like a case; then its --check against the deployment's published
+    database (not measured). `against`: the case whose database is published now (None: no
+    deployment; the script then reads the tier itself and nothing is checked)."""
+    tier, logs, data = ctx["tier"], ctx["logs"], ctx["data"]
+    db = data / "published" / "rsoko_marts.duckdb"
+    inbox = data / "inbox"
+    if against is None or not db.exists() or not inbox.is_dir():
+        against, inbox, db = None, ctx["tier_dir"], None
+    out = ctx["work"] / "pandas-out"
+    shutil.rmtree(out, ignore_errors=True)
+    script = BENCH_DIR / "pandas_analyst.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RSOKO_")}
+    log(tier, f"pandas: {script.name} on {_rel(inbox)} …")
+    m = measure([sys.executable, str(script), str(inbox), "--out", str(out)], env,
+                logs / "pandas.log", tier, "pandas", ctx["progress"])
+    m.pop("_sampler")
+    text = (logs / "pandas.log").read_text(encoding="utf-8", errors="replace")
+    found = re.search(r"computed in ([\d.]+) s \(reading ([\d.]+) s\)", text)
+    case = {"measured_at": _now(), "commit": ctx["machine"]["git_commit"], **m,
+            "log": _rel(logs / "pandas.log"),
+            "inbox": "the tier (no deployment)" if against is None
+            else f"the deployment's inbox after the {against} case",
+            "script_s": float(found[1]) if found else None,
+            "read_s": float(found[2]) if found else None, "check": None}
+    if m["exit_code"] == 0 and db is not None:
+        proc = subprocess.run([sys.executable, str(script), "--out", str(out), "--check",
+                               str(db)], cwd=REPO, env=env, capture_output=True, text=True)
+        (logs / "pandas-check.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        check = {"against": f"the database published by the {against} case",
+                 "exit_code": proc.returncode, "log": _rel(logs / "pandas-check.log")}
+        for line in proc.stdout.splitlines():
+            if (hit := CHECK_LINE.match(line.strip())):
+                check[hit[1].replace(" ", "_")] = int(hit[2])
+            elif (hit := ONLY_LINE.match(line.strip())):
+                check["rows_only_script"], check["rows_only_mart"] = int(hit[1]), int(hit[2])
+        case["check"] = check
+        log(tier, f"pandas check: {check.get('cells_compared')} cells compared, "
+                  f"{check.get('different')} different, exit {proc.returncode}")
+    log(tier, f"pandas: exit {m['exit_code']}, {m['wall_s']:.1f} s wall, {m['cpu_s']:.1f} s CPU, "
+              f"peak {m['peak_mb']:.0f} MB")
+    return case
+
+
 # --------------------------------------------------------------------------- the cases
 def prepare_cold(ctx: dict) -> None:
     """An empty deployment whose inbox is the tier (hard links) minus the held-back file."""
@@ -527,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = args.work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     ctx = {"tier": tier, "tier_dir": tier_dir, "manifest": manifest, "data": args.work / "data",
+           "work": args.work,
            "logs": logs, "machine": machine, "progress": args.progress,
            "incremental_file": choose_incremental(manifest),
            "correction_file": choose_correction(manifest, tier_dir)}
@@ -604,6 +659,15 @@ def main(argv: list[str] | None = None) -> int:
                       f"state, stopping. Log: {case['log']}")
             failed = True
             break
+        if name == "cold" and "pandas" in args.cases:   # on the inbox cold just published
+            result["pandas"] = run_pandas(ctx, "cold")
+    if "pandas" in args.cases and "cold" not in args.cases and not failed:
+        applied = state.get("applied", [])
+        result["pandas"] = run_pandas(ctx, applied[-1] if applied else None)
+    pandas = result.get("pandas") if "pandas" in args.cases else None
+    if pandas and (pandas["exit_code"] != 0 or (pandas["check"] or {}).get("exit_code")):
+        log(tier, f"pandas: the script failed or disagrees with the marts: {pandas['log']}")
+        failed = True
 
     finish(result, args.results)
     print_summary(result)
@@ -624,6 +688,11 @@ def finish(result: dict, results_dir: Path) -> None:
         if floor.get("parse_cpu_s") and cold.get("cpu_s"):   # steadier than wall time
             ratios["cold_cpu_over_parse_floor_cpu"] = round(
                 cold["cpu_s"] / floor["parse_cpu_s"], 3)
+    pandas = result.get("pandas")
+    if cold and pandas and pandas.get("exit_code") == 0:
+        ratios["cold_over_pandas"] = round(cold["wall_s"] / pandas["wall_s"], 3)
+        if cold.get("cpu_s") and pandas.get("cpu_s"):
+            ratios["cold_cpu_over_pandas_cpu"] = round(cold["cpu_s"] / pandas["cpu_s"], 3)
     for name in ("incremental", "correction", "noop"):
         if cold and ok(name):
             ratios[f"{name}_pct_of_cold"] = round(100 * ok(name)["wall_s"] / cold["wall_s"], 2)
@@ -650,6 +719,13 @@ def print_summary(result: dict) -> None:
         print(f"{name:12s} {c['wall_s']:8.1f} {c.get('cpu_s') or 0:8.1f} {c['peak_mb']:8.0f}  "
               + " ".join(f"{st.get(s, 0):9.1f}" for s in STAGES)
               + f" {c.get('other_s') or 0:7.1f}" + ("" if c["exit_code"] == 0 else "  FAILED"))
+    p = result.get("pandas")
+    if p:
+        c = p.get("check") or {}
+        print(f"pandas (analyst's script): {p['wall_s']:.1f} s wall, {p.get('cpu_s') or 0:.1f} s "
+              f"CPU, peak {p['peak_mb']:.0f} MB; check: "
+              + (f"{c.get('cells_compared')} cells compared, {c.get('equal')} equal, "
+                 f"{c.get('different')} different" if c else "not run"))
     for workers, f in sorted(result["parse_floor"].items()):
         print(f"parse floor ({workers} process(es)): {f['seconds']:.1f} s, "
               f"peak {f['peak_mb']:.0f} MB")
