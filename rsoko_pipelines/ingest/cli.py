@@ -103,5 +103,7 @@ def quarantine_dismiss(
         instance.report_runless_asset_event(dg.AssetObservation(
             asset_key=dg.AssetKey(["raw", "file_registry"]),
             metadata={"dismissed": dg.MetadataValue.text(f"{file} by {by}")}))
-    console.print(f"[green]Dismissed {file}: the next night (`rsoko nightly`, the schedule or "
-                  "the sensor) releases its source × year without it.[/green]")
+    # the inbox sensor starts a night only for new files: a dismissal waits for the
+    # schedule or a manual `rsoko nightly`
+    console.print(f"[green]Dismissed {file}: the next night (`rsoko nightly` now, or the "
+                  "02:00 schedule) releases its source × year without it.[/green]")
