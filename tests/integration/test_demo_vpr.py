@@ -244,8 +244,13 @@ def test_tier_s_objectivity_truth_is_detectable(tmp_path):
     res["planted"] = res["school_code"].map(truth).astype(bool)
     res = res[~res["school_code"].isin(reg.loc[reg["vpr_leaked_form"].notna(), "school_code"])]
     elig = res[res["eligible"]]
-    # planted schools are flagged in most of their subject-grades, honest ones rarely
-    assert elig.loc[elig["planted"], "flagged"].mean() >= 0.6
+    # planted schools are flagged in most of their planted subject-grades (every one of an
+    # inflating school; the one subject a not-confirmed school inflates), honest ones rarely
+    inflating = dict(zip(reg["school_code"], reg["is_inflating_vpr"]))
+    own_subject = dict(zip(reg["school_code"], reg["vpr_not_confirmed_subject"]))
+    planted_sg = elig["school_code"].map(inflating).astype(bool) | (
+        elig["subject"] == elig["school_code"].map(own_subject))
+    assert elig.loc[planted_sg, "flagged"].mean() >= 0.6
     assert elig.loc[~elig["planted"], "flagged"].mean() <= 0.002
     schools = res.groupby("school_code").agg(flagged=("flagged", "any"), planted=("planted", "first"))
     tp = int((schools["flagged"] & schools["planted"]).sum())

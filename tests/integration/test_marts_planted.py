@@ -39,7 +39,7 @@ from rsoko_pipelines.reference import min_cell_size
 from rsoko_pipelines.settings import DBT_PROJECT_DIR, SOURCES, Settings
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from conftest import CACHE_DIR, link_tree  # noqa: E402
+from tests.conftest import CACHE_DIR, link_tree  # noqa: E402
 
 DBT = str(Path(sys.executable).parent / "dbt")
 
