@@ -130,12 +130,15 @@ def build_models(context, dbt, force_full: bool = False):
             release.add_to_scope(con, [release.ALL_SLICES], "the dbt project changed")
         scope, candidates = release.scope(con), _candidates(con)
     if not scope:
-        # not the night's end: the marts and the publication follow, and only the publication
-        # tags the run complete (a night killed while publishing must be retried)
-        context.log.info("Nothing to rebuild: no build slice in scope.")
-        return
-    context.log.info(f"Rebuilding {'every slice' if full else f'{len(scope)} slice(s)'}"
-                     + (" with --full-refresh" if full else ""))
+        # still run the models (every slice stays as it is: the incremental models delete
+        # and append nothing) so that the marts and the publication follow: the data status
+        # and the manifest must show what tonight's quarantined or duplicate files changed,
+        # and only the publication tags the night complete (Dagster skips every step after
+        # one that yields nothing)
+        context.log.info("No build slice in scope: the models run without rebuilding a slice")
+    else:
+        context.log.info(f"Rebuilding {'every slice' if full else f'{len(scope)} slice(s)'}"
+                         + (" with --full-refresh" if full else ""))
     if full and reference_project != fingerprint:
         _reload_seeds(context, dbt, settings)
     # `buildable`: a test that also reads a mart runs in the marts step
