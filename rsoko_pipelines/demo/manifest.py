@@ -202,11 +202,9 @@ def build_manifest(region: Region, records: list[FileRecord], entries: list[File
     truths = planted_truths(region, records)
     if region.profile.name != "default":
         truths["not_delivered"] = not_delivered(region, records)
-    return Manifest(region.tier, region.seed, list(region.years), region.region_code, entries,
-                    truths, profile=region.profile.name)
     if any(r.source == "measures" for r in records):      # issue 19: the management cycle
         from rsoko_pipelines.demo.measures import management_truths
 
         truths["management_cycle"] = management_truths(region)
     return Manifest(region.tier, region.seed, list(region.years), region.region_code, entries,
-                    truths)
+                    truths, profile=region.profile.name)

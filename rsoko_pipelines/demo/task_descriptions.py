@@ -1,5 +1,5 @@
 """Plausible task descriptions for the demo region: what each ВПР/РПР/ГИА task of the task
-spec seeds tests, as ФИОКО's «обобщённый план варианта» (ВПР) and ФИПИ's specification
+spec seeds (and each НИКО task of the demo's forms, demo/niko.py) tests, as ФИОКО's «обобщённый план варианта» (ВПР) and ФИПИ's specification
 (ЕГЭ/ОГЭ) give it: a content element and a skill. Real ones are not public in a
 machine-readable form; a region replaces this seed with the plans of its years.
 
@@ -55,6 +55,10 @@ CONTENT = {
             "Духовная культура"],
     "lit": ["Древнерусская литература", "Литература XIX века", "Литература XX века",
             "Теория литературы", "Анализ поэтического текста"],
+    "pe": ["Знания о физической культуре", "Способы двигательной деятельности",
+           "Физическое совершенствование", "Здоровый образ жизни"],
+    "obzr": ["Безопасность в быту", "Безопасность на транспорте", "Первая помощь",
+             "Безопасность в природной среде", "Основы обороны государства"],
     "env": ["Человек и природа", "Тела и вещества", "Природные зоны России", "Человек и общество",
             "Правила безопасного поведения", "Работа с картой"],
 }
@@ -91,6 +95,21 @@ def rows() -> list[dict]:
                     "grade": 11 if subject["exam_kind"] == "EGE" else 9, "task": str(r.task_no),
                     "content_element": topics[(r.task_no - 1) % len(topics)],
                     "skill": SKILL_BY_PART[r.answer_part]})
+    # НИКО: the demo's forms (demo/niko.py: subject as titled, grade, tasks with their level)
+    # for every year of the task specs (a year outside its table reuses the nearest year's)
+    from rsoko_pipelines.demo import niko
+
+    codes = dict(ref.load("ref_niko_subjects")[["niko_subject", "subject_code"]]
+                 .itertuples(index=False))
+    for year in sorted(int(y) for y in vpr["academic_year"].unique()):
+        for title, grade, tasks, _ in niko.forms_of(year):
+            code = codes[title]
+            topics = CONTENT[code]
+            for order, (task, _max, level) in enumerate(tasks, start=1):
+                out.append({"procedure": "NIKO", "academic_year": year, "subject_code": code,
+                            "grade": grade, "task": task,
+                            "content_element": topics[(order - 1) % len(topics)],
+                            "skill": SKILL_BY_LEVEL[level]})
     return out
 
 

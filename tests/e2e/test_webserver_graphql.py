@@ -237,12 +237,15 @@ def test_every_check_says_what_it_checks(assets):
         assert rule and hint, (key, name, description)
         assert " / " in rule, (key, name, rule)                           # RU / EN
         assert not rule.startswith(("dbt test ", "singular test ")), (key, name, rule)
-    # a generic test and a singular one, word for word
+    # a generic test (its own YAML description) and a singular one, word for word, each
+    # followed by what to do when it fails
     assert dbt_checks[("core/fct_assessment_result",
                        "not_null_fct_assessment_result_result_id")].startswith(
-        "«result_id» заполнен в каждой строке / «result_id» is never empty. ")
+        "result_id заполнен в каждой строке / result_id is set in every row. "
+        "Если не выполнено / when it fails: ")
     assert dbt_checks[("marts/indicators", "marts_indicators_cover_catalogue")].startswith(
-        "Каждый показатель каталога рассчитан")
+        "Каждый показатель каталога имеет строку уровня региона в marts.indicators за каждый "
+        "учебный год с данными")
 
 
 def test_dbt_tests_are_checks_on_their_models(assets):

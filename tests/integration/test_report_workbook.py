@@ -58,8 +58,9 @@ def test_municipal_workbook_equals_the_mart(tmp_path_factory):
 
 
 def test_recommendations_are_rendered_when_that_mart_is_published(tmp_path_factory):
-    """`marts.recommendations` is built by another change: the reports show it only when a
-    publication has it. Here a copy of the reference night's published file gains one."""
+    """The reports show `marts.recommendations` when a publication has it (the night
+    publishes it). Here a copy of the reference night's published file gains one row of it
+    for a school, with a text the reports must show."""
     import json
     import shutil
 
@@ -77,10 +78,13 @@ def test_recommendations_are_rendered_when_that_mart_is_published(tmp_path_facto
     school, msu, year = con.execute(
         "SELECT school_code, municipality_code, academic_year FROM marts.school_context "
         "ORDER BY academic_year DESC, school_code LIMIT 1").fetchone()
-    con.execute("""CREATE TABLE marts.recommendations AS SELECT * FROM (VALUES
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()}
+    assert "recommendations" in tables                 # the night publishes the mart
+    con.execute("""INSERT INTO marts.recommendations BY NAME SELECT * FROM (VALUES
         (?, 'school', ?, ?, 'VPR_FLAGGED_2Y', 'Перекрёстная проверка работ ВПР',
          'признаки необъективности два года подряд', 'cross_check'))
-        t(academic_year, level, municipality_code, school_code, rule_code, recommendation_ru,
+        t(academic_year, level, municipality_code, school_code, rule_code, recommendation,
           evidence, suggested_measure_kind)""", [year, msu, school])
     con.close()
     out = tmp_path_factory.mktemp("report_rec_site") / "site"

@@ -147,6 +147,10 @@ final as (
         (select s.school_name from {{ ref('dim_school') }} as s
           where s.academic_year = w.academic_year
             and s.school_code = w.school_code)::varchar                       as school_name,
+        (select s.school_display_name from {{ ref('dim_school') }} as s
+          where s.academic_year = w.academic_year
+            and s.school_code = w.school_code)::varchar                       as school_display_name,
+        {{ marts_level_name('w.level') }}                                     as level_name,
         w.rule_code::varchar                                                  as rule_code,
         r.direction::integer                                                  as direction,
         r.condition_ru::varchar                                               as rule_condition,
