@@ -209,8 +209,9 @@ def test_the_region_was_ingested_and_the_broken_files_quarantined(region):
     # a broken file delivered with good ones of the same year (a cold night) holds the year
     # back: the good files of the same delivery are not its correction
     held = next(e for e in region["evaluations"] if e.check_name == "nothing_held_back")
-    assert held.description.startswith(f"held back: ege {YEAR}: ") and \
-        f"; oge {YEAR}: " in held.description and "vpr" not in held.description
+    assert held.description.startswith("held back: ") and \
+        f" ege {YEAR}: " in held.description and f"; oge {YEAR}: " in held.description \
+        and "vpr" not in held.description
     passed = {e.asset_key.to_user_string() for e in region["evaluations"] if e.passed}
     assert {f"raw/{s}" for s in region["sources"] if s != "staff"} <= passed
 
