@@ -17,4 +17,5 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 export RSOKO_DATA_DIR="${RSOKO_DATA_DIR:-$PWD/var/test}"
-exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+# --durations: the slowest tests, so that CI logs show where the suite spends its time
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --durations=40 "$@"

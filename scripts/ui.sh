@@ -43,13 +43,16 @@ alive() { local pid; for pid in "$@"; do kill -0 "$pid" 2>/dev/null && echo "$pi
 
 stop() {
   trap '' TERM INT
-  local waited=0 pids left
+  local pids left deadline
+  # a wall-clock deadline (µs): on a busy machine each round of the loop takes longer than
+  # its 0.1 s sleep, so counting rounds overshot the timeout by seconds
+  deadline=$(( ${EPOCHREALTIME//[!0-9]/} + stop_timeout * 1000000 ))
   # the code servers too, at once: each needs seconds to stop, in parallel that is seconds
   # in all (the daemon would ask its own only once its threads are down)
   pids="$(family)"
   kill -TERM $pids 2>/dev/null || true
   while left="$(alive $pids)" && [ -n "$left" ]; do
-    if [ "$waited" -ge $((stop_timeout * 10)) ]; then
+    if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$deadline" ]; then
       # by then the code servers have stopped serving and hold nothing: what may remain is
       # their interpreter's teardown on a busy machine
       echo "rsoko ui: still running after ${stop_timeout} s, killing:" >&2
@@ -58,7 +61,6 @@ stop() {
       break
     fi
     sleep 0.1
-    waited=$((waited + 1))
   done
   wait "$webserver" "$daemon" 2>/dev/null || true
 }

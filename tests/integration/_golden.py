@@ -23,6 +23,8 @@ GOLDEN_XS = GOLDEN_DIR / "marts_xs.json"
 FLOATING = ("DOUBLE", "FLOAT", "REAL")
 # publication bookkeeping: differs between any two publications by design
 VOLATILE_TABLES = ("_publication",)
+# columns that record when this deployment did something (not what the data say)
+VOLATILE_COLUMNS = {"data_status": ("loaded_at", "held_since")}
 
 
 def fingerprint(db: Path, schema: str = "marts") -> dict[str, dict]:
@@ -38,6 +40,7 @@ def fingerprint(db: Path, schema: str = "marts") -> dict[str, dict]:
             columns = con.execute(
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
                 "AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+            columns = [(c, t) for c, t in columns if c not in VOLATILE_COLUMNS.get(table, ())]
             exprs = [f'bit_xor(hash(round("{c}", 6)))' if t in FLOATING
                      else f'bit_xor(hash("{c}"))' for c, t in columns]
             values = con.execute(
