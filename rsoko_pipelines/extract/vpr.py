@@ -22,7 +22,8 @@ from rsoko_pipelines.extract.errors import ExtractError
 from rsoko_pipelines.extract.schemas import SourceSpec, normalize_header
 from rsoko_pipelines.extract.xlsx_book import check_formula_cells
 from rsoko_pipelines.extract.personal import derive_from_personal
-from rsoko_pipelines.extract.xlsx_table import cells_to_text, open_first_sheet, read_column
+from rsoko_pipelines.extract.xlsx_table import (cells_to_text, num_text, number_cells_verdict,
+                                                open_first_sheet, read_column)
 
 HEADER_ROW = 4
 _MAX_RE = re.compile(r"максимальн\w*\s+первичн\w*\s+балл\w*\s*[:\-]?\s*(\d+)", re.I)
@@ -56,10 +57,6 @@ def _first_text(row: list) -> str:
         if cell not in ("", None):
             return str(cell)
     return ""
-
-
-def _num_text(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def _title(spec: SourceSpec, name: str, academic_year: int, row: str) -> dict:
@@ -132,7 +129,7 @@ def parse_vpr_source(path, data: bytes, spec: SourceSpec, name: str, academic_ye
         text = re.sub(r"\s+", " ", str(h).replace("\xa0", " ")).strip() if h not in ("", None) \
             else ""
         if isinstance(h, float):
-            text = _num_text(h)
+            text = num_text(h)
         if not text or not task_start.search(text):
             continue
         tm = task_re.match(text)
@@ -292,22 +289,13 @@ def _plain_text_column(values, col, lines, name, header, warnings) -> pa.Array:
             out.append(None)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             numeric.append(i)
-            out.append(_num_text(v))
+            out.append(num_text(v))
         else:  # bool, datetime …
             numeric.append(i)
             out.append(str(v))
     if numeric:
-        bad_lines = lines[numeric].tolist()
-        if col.code and col.numeric_cells == "warn":
-            warnings.append(f"{name}: column {header!r} holds {len(numeric)} number cell(s) "
-                            "instead of text; kept as whole-number text (leading zeros, if "
-                            f"any, are lost) (rows {', '.join(map(str, bad_lines[:10]))})")
-        elif col.code:
-            raise ExtractError("code_as_number", f"{name}: column {header!r} holds codes typed "
-                               f"as numbers in {len(numeric)} cell(s); codes must be text",
-                               rows=bad_lines, columns=[header],
-                               hint="format the column as text in the export (a code such as "
-                                    "'070123' typed as a number loses its leading zero)")
+        # ВПР maps set no pad_digits: number cells stay whole-number text
+        number_cells_verdict(lines[numeric].tolist(), col, name, header, warnings)
     return pa.array(out, type=pa.string())
 
 

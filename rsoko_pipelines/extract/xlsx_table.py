@@ -138,23 +138,31 @@ def cells_to_text(values, col: ColumnSpec, lines: np.ndarray, name: str, header:
         else:  # bool, time, timedelta …
             out.append(str(v))
     if numeric and col.type == "varchar":
-        bad_lines = lines[numeric].tolist()
-        shown = ", ".join(map(str, bad_lines[:10]))
-        if col.pad_digits:
-            warnings.append(f"{name}: column {header!r} holds {len(numeric)} number cell(s) "
-                            f"instead of text; read as {col.pad_digits}-digit text (leading "
-                            f"zeros restored) (rows {shown})")
-        elif col.code and col.numeric_cells == "warn":
-            warnings.append(f"{name}: column {header!r} holds {len(numeric)} number cell(s) "
-                            "instead of text; kept as whole-number text (leading zeros, if "
-                            f"any, are lost) (rows {shown})")
-        elif col.code:
-            raise ExtractError("code_as_number", f"{name}: column {header!r} holds codes typed "
-                               f"as numbers in {len(numeric)} cell(s); codes must be text",
-                               rows=bad_lines, columns=[header],
-                               hint="format the column as text in the export (a code such as "
-                                    "'070123' typed as a number loses its leading zero)")
+        number_cells_verdict(lines[numeric].tolist(), col, name, header, warnings,
+                             padded=bool(col.pad_digits))
     return pa.array(out, type=pa.string())
+
+
+def number_cells_verdict(bad_lines: list[int], col: ColumnSpec, name: str, header: str,
+                         warnings: list[str], padded: bool = False) -> None:
+    """Number cells in a text column (sheet rows `bad_lines`): a warning when they were read
+    as zero-padded text (`pad_digits`) or the column tolerates them (`numeric_cells: warn`);
+    in any other code column an error (`code_as_number`); elsewhere (a name, a comment) fine."""
+    shown = ", ".join(map(str, bad_lines[:10]))
+    if padded:
+        warnings.append(f"{name}: column {header!r} holds {len(bad_lines)} number cell(s) "
+                        f"instead of text; read as {col.pad_digits}-digit text (leading "
+                        f"zeros restored) (rows {shown})")
+    elif col.code and col.numeric_cells == "warn":
+        warnings.append(f"{name}: column {header!r} holds {len(bad_lines)} number cell(s) "
+                        "instead of text; kept as whole-number text (leading zeros, if "
+                        f"any, are lost) (rows {shown})")
+    elif col.code:
+        raise ExtractError("code_as_number", f"{name}: column {header!r} holds codes typed "
+                           f"as numbers in {len(bad_lines)} cell(s); codes must be text",
+                           rows=bad_lines, columns=[header],
+                           hint="format the column as text in the export (a code such as "
+                                "'070123' typed as a number loses its leading zero)")
 
 
 def int_column(values, lines: np.ndarray, name: str, header: str) -> pa.Array | None:
