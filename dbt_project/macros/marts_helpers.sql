@@ -111,3 +111,16 @@
     sqrt(greatest(({{ s2 }}::double - {{ s1 }}::double * {{ s1 }}::double / nullif({{ n }}, 0))
                   / nullif({{ denominator }}, 0), 0))
 {%- endmacro %}
+
+{#- The rate columns of the additional-education marts (additional_ed_coverage by territory
+    and age band, additional_ed_schools by school), over `denominator` (the population or
+    the school's students); suppressed below rsoko:min_cell_size enrolled children. -#}
+{% macro additional_ed_rates(t, denominator) -%}
+        {{ marts_suppress(t ~ '.children_enrolled', marts_pct(t ~ '.children_enrolled', denominator)) }}::double
+                                                                              as coverage_pct,
+        {{ marts_suppress(t ~ '.children_enrolled', marts_pct(t ~ '.children_ovz', t ~ '.children_enrolled')) }}::double
+                                                                              as pct_ovz_among_enrolled,
+        {{ marts_suppress(t ~ '.children_enrolled', marts_pct(t ~ '.children_certificate', t ~ '.children_enrolled')) }}::double
+                                                                              as pct_certificate_funded,
+        {{ marts_is_suppressed(t ~ '.children_enrolled') }}::boolean           as is_suppressed
+{%- endmacro %}

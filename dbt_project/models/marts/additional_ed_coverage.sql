@@ -118,13 +118,7 @@ final as (
         agg.focus_code::varchar                                               as focus_code,
         agg.children_enrolled::bigint                                         as children_enrolled,
         agg.population::bigint                                                as population,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_enrolled', 'agg.population')) }}::double
-                                                                              as coverage_pct,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_ovz', 'agg.children_enrolled')) }}::double
-                                                                              as pct_ovz_among_enrolled,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_certificate', 'agg.children_enrolled')) }}::double
-                                                                              as pct_certificate_funded,
-        {{ marts_is_suppressed('agg.children_enrolled') }}::boolean           as is_suppressed
+        {{ additional_ed_rates('agg', 'agg.population') }}
     from agg
     join focuses on focuses.focus_code = agg.focus_code
 

@@ -79,13 +79,7 @@ final as (
         agg.focus_code::varchar                                               as focus_code,
         agg.n_students::bigint                                                as students,
         agg.children_enrolled::bigint                                         as children_enrolled,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_enrolled', 'agg.n_students')) }}::double
-                                                                              as coverage_pct,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_ovz', 'agg.children_enrolled')) }}::double
-                                                                              as pct_ovz_among_enrolled,
-        {{ marts_suppress('agg.children_enrolled', marts_pct('agg.children_certificate', 'agg.children_enrolled')) }}::double
-                                                                              as pct_certificate_funded,
-        {{ marts_is_suppressed('agg.children_enrolled') }}::boolean           as is_suppressed
+        {{ additional_ed_rates('agg', 'agg.n_students') }}
     from agg
 
 )
