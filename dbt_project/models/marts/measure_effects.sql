@@ -307,6 +307,7 @@ final as (
         target_indicator::varchar                                       as target_indicator,
         indicator_name::varchar                                         as indicator_name,
         level::varchar                                                  as level,
+        {{ marts_level_name('level') }}                                  as level_name,
         status::varchar                                                 as status,
         targets::bigint                                                 as targets,
         treated::bigint                                                 as treated,

@@ -1,7 +1,9 @@
 {{ config(materialized='ephemeral') }}
 
--- Direction 4: where graduates went (marts.graduate_destinations, from the school × cohort
--- rows; «Всего выпускников» is the denominator). GRAD_NEET_PCT pools both cohorts.
+-- Direction 4: where graduates went, from the school × cohort rows of
+-- core.fct_graduate_destination (as marts.graduate_destinations, but unsuppressed: the small-
+-- cell rule applies once, in indicators.sql; «Всего выпускников» is the denominator).
+-- GRAD_NEET_PCT pools both cohorts.
 -- One part of marts.indicators (see indicators.sql): indicator_code, territory, numerator,
 -- denominator, value (unsuppressed) and cell_n, the group size of the small-cell rule (NULL:
 -- not a participant-based value).
