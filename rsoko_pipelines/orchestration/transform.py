@@ -37,6 +37,7 @@ DBT_RUNS_KEPT = 8
 PROJECT_KEY = "dbt_project"
 REFERENCE_KEY = "reference"
 REFERENCE_PROJECT_KEY = "reference_project"   # the project whose seeds were loaded last
+PARTIAL_PARSE = "partial_parse.msgpack"          # dbt's parse cache in a target folder
 MODELS_SELECT = "path:models/staging path:models/intermediate path:models/core"
 
 
@@ -45,7 +46,28 @@ def _target(context, settings: Settings, suffix: str = "") -> Path:
     folder, never in the repository; only the newest few are kept."""
     runs = settings.data_dir / "dbt_runs"
     _prune(runs, DBT_RUNS_KEPT)
-    return runs / f"{context.op_execution_context.op.name}-{context.run.run_id[:8]}{suffix}"
+    target = runs / f"{context.op_execution_context.op.name}-{context.run.run_id[:8]}{suffix}"
+    _reuse_parse(runs, target)
+    return target
+
+
+def _reuse_parse(runs_dir: Path, target: Path) -> None:
+    """dbt's partial parsing across invocations: the newest parse of this deployment's dbt
+    runs seeds the new target folder. Otherwise dagster-dbt copies the project's own parse,
+    made with another warehouse path in the profile, and dbt reparses the whole project on
+    every invocation ("profile has changed": about 10 s, three times a night). dbt itself
+    checks that the parse still fits (files, vars, profile, version) and reparses what not."""
+    seeded = target / PARTIAL_PARSE
+    if seeded.exists():                       # a retry of the same step keeps its own
+        return
+    parses = [p for p in runs_dir.glob(f"*/{PARTIAL_PARSE}") if p.parent != target]
+    if not parses:
+        return
+    newest = max(parses, key=lambda p: p.stat().st_mtime)
+    target.mkdir(parents=True, exist_ok=True)
+    partial = seeded.with_name(PARTIAL_PARSE + ".copying")
+    shutil.copyfile(newest, partial)
+    partial.replace(seeded)
 
 
 def _prune(runs_dir: Path, keep: int) -> None:
