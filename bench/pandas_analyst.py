@@ -302,7 +302,6 @@ def read_forms(inbox: Path, source: str, reg: pd.DataFrame):
         names = seed("ref_subjects").rename(columns={"vpr_subject": "name"})
         names = names[names["name"] != ""]
     subjects = {n.lower(): c for n, c in zip(names["name"], names["subject_code"])}
-    logins = reg.dropna(subset=["fis_login"]).set_index(["academic_year", "fis_login"])
     works, cells = [], []
     for year, path, digest in files_of(inbox, source):
         sheet = pd.read_excel(path, sheet_name=0, header=None, engine="calamine", dtype=object)
