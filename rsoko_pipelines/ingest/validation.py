@@ -33,10 +33,10 @@ def registry_missing_outcome(source: str, academic_year: int, parsed, file_label
     finding = ExpectationOutcome(
         name=f"{source}.registry_of_year_loaded", expectation_type="registry_of_year_loaded",
         column=None, success=False, severity="error", status="failed", table=source,
-        description=f"Загружен реестр ОО хотя бы одного учебного года (источник schools), иначе "
-                    f"школы файла не с чем сверить / A registry of schools of some academic year "
-                    f"is loaded (source schools); without one the schools of this file cannot "
-                    f"be checked",
+        description="Загружен реестр ОО хотя бы одного учебного года (источник schools), иначе "
+                    "школы файла не с чем сверить / A registry of schools of some academic year "
+                    "is loaded (source schools); without one the schools of this file cannot "
+                    "be checked",
         hint=f"Drop a registry of schools into schools/<year>/ (best: schools/{academic_year}/, "
              f"the year of this file) first, then this file again / Положите реестр ОО в "
              f"schools/<год>/ (лучше schools/{academic_year}/), затем этот файл снова")

@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pytest
 
-from _marts_fixture_objectivity import A, B, C, D, E, F, G, H
+from _marts_fixture_objectivity import A, B, C, D, E, F, G
 from conftest import run_dbt
 
 Y = 2023
