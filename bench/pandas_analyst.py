@@ -56,15 +56,11 @@ what the script can compute; nothing is forced to agree):
 So --check compares, for every key (year × level × territory × procedure × subject × grade
 [× task]) present on either side, the figure columns above; a row only one side has is a
 difference, except mart rows outside the script's scope (sources it does not read).
-Tolerance: 1e-6 relative (or 1e-9 absolute) for measures, exact for counts (integer columns on both sides),
-labels and flags; NULL equals only NULL.
+Tolerance: 1e-6 relative (or 1e-9 absolute) for measures, exact for counts (integer columns
+on both sides), labels and flags; NULL equals only NULL.
 """
 
 from __future__ import annotations
-
-# the marts' exact averages (macro exact_avg) round their inputs to 1e-10: a difference that is
-# truly 0 may read 1e-11 there and 1e-14 here (tier S: 3 of 13.1M cells before this tolerance)
-ABS_TOL = 1e-9
 
 import argparse
 import hashlib
@@ -80,6 +76,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "dbt_project" / "seeds" / "reference"
 MIN_CELL = 5          # dbt var rsoko:min_cell_size (dbt_project.yml)
+# the marts' exact averages (macro exact_avg) round their inputs to 1e-10: a difference that is
+# truly 0 may read 1e-11 there and 1e-14 here (tier S: 3 of 13.1M cells before this tolerance)
+ABS_TOL = 1e-9
 GIA_FOOTERS = {"Средние", "Минимальная граница", "Всего участников"}
 LEVEL_KEYS = ["academic_year", "level", "municipality_code", "school_code"]
 
