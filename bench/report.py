@@ -54,6 +54,8 @@ TARGETS = (
 def evaluate_targets(result: dict) -> list[dict]:
     tier = result["tier"]
     rows = []
+    if result.get("sources", "all") != "all":    # a subset of the sources: not the tier's night
+        return rows
     for name, tiers, value_of, limit, unit in TARGETS:
         if tiers is not None and tier not in tiers:
             continue
@@ -134,7 +136,9 @@ def stage_peaks_table(result: dict) -> list[str]:
 def tier_markdown(result: dict) -> str:
     tier, machine = result["tier"], result.get("machine", {})
     data = result.get("tier_data", {})
-    out = [f"# Benchmark — tier {tier} (seed {result.get('seed')})", ""]
+    sources = result.get("sources", "all")
+    out = [f"# Benchmark — tier {tier} (seed {result.get('seed')})"
+           + ("" if sources == "all" else f", sources {', '.join(sources)} only"), ""]
     if tier not in BENCHMARK_TIERS:
         out += [f"Tier {tier} is the tests' tier, not a benchmark tier of scale.md: its figures "
                 "show that the bench works, and the targets below are for information.", ""]
@@ -210,7 +214,10 @@ def tier_markdown(result: dict) -> str:
                         else "—", f"{_n(t['limit'], 1)} {t['unit']}",
                         t["result"] + (" (for information)" if t.get("informative") else "")]
                        for t in targets], "lrrl") + [""]
-    notes = result.get("notes", [])
+    # a note on how a case is made ("incremental: …") only when that case was measured
+    measured = set(result.get("cases", {}))
+    notes = [n for n in result.get("notes", [])
+             if n.split(":", 1)[0] not in set(CASES) - measured]
     if notes:
         out += ["## How the cases are made", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(out)
@@ -250,7 +257,8 @@ def summary_markdown(results_dir: Path) -> str:
             continue
         if isinstance(data, dict) and "tier" in data and "cases" in data:
             results.append(data)
-    results.sort(key=lambda r: (TIER_ORDER.index(r["tier"]) if r["tier"] in TIER_ORDER else 99))
+    results.sort(key=lambda r: (TIER_ORDER.index(r["tier"]) if r["tier"] in TIER_ORDER else 99,
+                                r.get("label", r["tier"])))
     out = ["# Benchmark results", "",
            "Written by `bench/run.py` (see `bench/README.md`); one page per tier "
            "(`<tier>.md`, figures in `<tier>.json`). Cases and tiers: "
@@ -266,7 +274,8 @@ def summary_markdown(results_dir: Path) -> str:
                 return "—"
             return _n(case["wall_s"]) + ("" if case.get("exit_code") == 0 else " FAILED")
 
-        rows.append([f"[{r['tier']}]({r['tier']}.md)", wall("cold"), wall("noop"),
+        label = r.get("label", r["tier"])
+        rows.append([f"[{label}]({label}.md)", wall("cold"), wall("noop"),
                      wall("incremental"), wall("correction"), _n(floor),
                      _n(r.get("ratios", {}).get("cold_over_parse_floor"), 2),
                      _n((r.get("pandas") or {}).get("wall_s")),

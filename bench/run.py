@@ -119,13 +119,16 @@ def _git(*args: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- the tier
-def ensure_tier(cache: Path, tier: str, seed: int) -> tuple[Path, float | None]:
+def ensure_tier(cache: Path, tier: str, seed: int,
+                sources: list[str] | None = None) -> tuple[Path, float | None]:
     """The generated tier under CACHE/tier-<T>-<seed>/ (the layout and lock of the tests'
-    cache, so `--cache var/test-cache` shares it); generated once, by `rsoko demo generate`.
-    Returns the folder and the generation seconds (None when it was cached)."""
-    root = cache / f"tier-{tier}-{seed}"
+    cache, so `--cache var/test-cache` shares it), or CACHE/tier-<T>-<seed>-<a+b+…>/ for a
+    subset of the sources; generated once, by `rsoko demo generate`. Returns the folder and
+    the generation seconds (None when it was cached)."""
+    name = f"tier-{tier}-{seed}" + ("-" + "+".join(sources) if sources else "")
+    root = cache / name
     cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f".tier-{tier}-{seed}.lock", "w") as lock:
+    with open(cache / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (root / "manifest.json").exists():
             return root, None
@@ -134,20 +137,23 @@ def ensure_tier(cache: Path, tier: str, seed: int) -> tuple[Path, float | None]:
         log(tier, f"generating tier {tier} (seed {seed}) into {root} …")
         started = time.perf_counter()
         subprocess.run([_bin("rsoko"), "demo", "generate", "--tier", tier, "--seed", str(seed),
-                        "--out", str(tmp)], cwd=REPO, check=True, stdout=sys.stderr)
+                        "--out", str(tmp),
+                        *(["--sources", ",".join(sources)] if sources else [])],
+                       cwd=REPO, check=True, stdout=sys.stderr)
         shutil.rmtree(root, ignore_errors=True)
         tmp.rename(root)
         return root, time.perf_counter() - started
 
 
-def choose_incremental(manifest: dict) -> dict:
+def choose_incremental(manifest: dict) -> dict | None:
     """The ВПР file held back from the cold inbox: among the latest year's subject × grade
     pairs delivered as a single file (the region layout), the file of median size; when
-    there is none (very large tiers), the median of all the latest year's ВПР files."""
+    there is none (very large tiers), the median of all the latest year's ВПР files. None
+    when the latest year has no ВПР file (a subset of the sources without ВПР)."""
     latest = max(manifest["years"])
     vpr = [f for f in manifest["files"] if f["source"] == "vpr" and f["academic_year"] == latest]
     if not vpr:
-        raise SystemExit(f"the tier has no ВПР file for {latest}")
+        return None
 
     def pair(f):
         return f["slice"].get("subject_code"), f["slice"].get("grade")
@@ -228,13 +234,16 @@ def corrected_ege(data: bytes, year: int, n: int = N_CORRECTED) -> tuple[bytes, 
     return "\r\n".join(lines).encode("cp1251"), changes
 
 
-def choose_correction(manifest: dict, tier_dir: Path) -> dict:
+def choose_correction(manifest: dict, tier_dir: Path) -> dict | None:
     """The ЕГЭ sheet to correct: the latest year's largest sheet with test scores that can
-    be corrected (returned with the corrections it will get)."""
+    be corrected (returned with the corrections it will get). None when the latest year has
+    no ЕГЭ sheet (a subset of the sources without ЕГЭ)."""
     latest = max(manifest["years"])
     ege = sorted((f for f in manifest["files"]
                   if f["source"] == "ege" and f["academic_year"] == latest),
                  key=lambda f: (-f["rows"], f["path"]))
+    if not ege:
+        return None
     for f in ege:
         data = (tier_dir / f["path"]).read_bytes()
         lines = _gia_lines(data[:65536])
@@ -488,7 +497,7 @@ def run_pandas(ctx: dict, against: str | None) -> dict:
 def prepare_cold(ctx: dict) -> None:
     """An empty deployment whose inbox is the tier (hard links) minus the held-back file."""
     data, tier_dir = ctx["data"], ctx["tier_dir"]
-    held = ctx["incremental_file"]["path"]
+    held = (ctx["incremental_file"] or {}).get("path")
     shutil.rmtree(data, ignore_errors=True)
     inbox = data / "inbox"
     paths = [f["path"] for f in ctx["manifest"]["files"]]
@@ -530,6 +539,8 @@ PREPARE = {"cold": prepare_cold, "incremental": prepare_incremental,
 def describe(name: str, ctx: dict) -> str:
     inc, cor = ctx["incremental_file"], ctx["correction_file"]
     if name == "cold":
+        if inc is None:
+            return f"the whole tier ({len(ctx['manifest']['files'])} files)."
         return (f"the tier minus the held-back ВПР file ({len(ctx['manifest']['files']) - 1} "
                 "files).")
     if name == "noop":
@@ -557,6 +568,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=BENCH_DIR / "results")
     p.add_argument("--cache", type=Path, default=REPO / "var" / "bench-cache",
                    help="generated tiers (default var/bench-cache)")
+    p.add_argument("--sources", default="",
+                   help="comma-separated subset of the sources to generate and load (default "
+                        "all); results go to <tier>-<a+b+…>.json, with no targets")
     p.add_argument("--parse-workers", default="1,2",
                    help="parse floor process counts, e.g. 1 or 1,2 (default 1,2)")
     p.add_argument("--progress", type=float, default=15.0,
@@ -567,7 +581,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown case(s): {', '.join(sorted(unknown))}")
     args.parse_workers = [int(w) for w in args.parse_workers.split(",") if w.strip()]
-    args.work = (args.work or REPO / "var" / "bench" / args.tier).resolve()
+    args.sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    args.label = args.tier + ("-" + "+".join(args.sources) if args.sources else "")
+    if args.sources and "pandas" in args.cases:
+        p.error("the pandas case reads the assessment sources of a whole tier: "
+                "leave it out of --cases with --sources")
+    args.work = (args.work or REPO / "var" / "bench" / args.label).resolve()
     args.results, args.cache = args.results.resolve(), args.cache.resolve()
     return args
 
@@ -576,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tier = args.tier
     machine = machine_facts()
-    tier_dir, gen_seconds = ensure_tier(args.cache, tier, args.seed)
+    tier_dir, gen_seconds = ensure_tier(args.cache, tier, args.seed, args.sources)
     manifest = json.loads((tier_dir / "manifest.json").read_text(encoding="utf-8"))
     logs = args.work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -586,28 +605,36 @@ def main(argv: list[str] | None = None) -> int:
            "incremental_file": choose_incremental(manifest),
            "correction_file": choose_correction(manifest, tier_dir)}
 
-    results_path = args.results / f"{tier}.json"
+    results_path = args.results / f"{args.label}.json"
+    inc, cor = ctx["incremental_file"], ctx["correction_file"]
+    for case, chosen, what in (("incremental", inc, "ВПР file"), ("correction", cor, "ЕГЭ sheet")):
+        if case in args.cases and chosen is None:
+            raise SystemExit(f"the {case} case needs a {what} of the latest year, and the "
+                             "tier (or its subset of sources) has none")
     result: dict = {}
     if set(args.cases) != set(ALL_CASES) and results_path.exists():
         previous = json.loads(results_path.read_text(encoding="utf-8"))
         if previous.get("seed") == args.seed:
             result = previous    # a partial run updates the cases it measured
-    inc, cor = ctx["incremental_file"], ctx["correction_file"]
     result.update({
-        "tier": tier, "seed": args.seed, "measured_at": _now(), "machine": machine,
+        "tier": tier, "label": args.label, "sources": args.sources or "all",
+        "seed": args.seed, "measured_at": _now(), "machine": machine,
         "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "tier_data": _tier_data(manifest),
         "generation_s": _round(gen_seconds) if gen_seconds is not None
         else result.get("generation_s"),
-        "incremental_file": {k: inc[k] for k in ("path", "rows", "bytes", "slice")},
-        "correction_file": {k: cor[k] for k in ("path", "rows", "bytes", "slice", "changes")},
+        "incremental_file": inc and {k: inc[k] for k in ("path", "rows", "bytes", "slice")},
+        "correction_file": cor and {k: cor[k] for k in ("path", "rows", "bytes", "slice",
+                                                        "changes")},
         "notes": [
             "Each case runs `rsoko nightly` (the operators' entry point) as a subprocess with "
             "RSOKO_DATA_DIR = WORK/data and DAGSTER_HOME under it; the cases run in order on "
             "that one deployment.",
-            "cold: the inbox is a hard-link copy of the generated tier without one ВПР file, "
-            "which is held back for the incremental case (so cold loads the tier minus that "
-            f"file: {inc['rows']:,} of {_tier_data(manifest)['rows']:,} rows).",
+            ("cold: the inbox is a hard-link copy of the generated tier without one ВПР file, "
+             "which is held back for the incremental case (so cold loads the tier minus that "
+             f"file's {inc['rows']:,} of {_tier_data(manifest)['rows']:,} rows)." if inc else
+             "cold: the inbox is a hard-link copy of the whole generated tier (it has no ВПР "
+             "file to hold back)."),
             "incremental: the held-back file is linked into the inbox: the latest year's "
             "subject × grade delivered as one file (region layout), the median one by size.",
             "correction: the latest year's largest ЕГЭ sheet with test scores is replaced in "
@@ -618,6 +645,12 @@ def main(argv: list[str] | None = None) -> int:
             "The page cache is warm (the files were just generated or read); the machine is "
             "shared with other jobs, so compare CPU s as well as wall s.",
         ]})
+    if args.sources:
+        result["notes"].append(
+            f"Sources: only {', '.join(args.sources)} (`--sources`): the generator wrote the "
+            "tier's volumes of these sources alone, and the nights ran every step of the "
+            "pipeline on them (the absent sources are absent, as the contract allows). The "
+            "targets of scale.md are for whole tiers and are not evaluated.")
     listed = [f["path"] for f in manifest["files"]]
     if len(set(listed)) < len(listed):
         result["notes"].append(
@@ -699,16 +732,17 @@ def finish(result: dict, results_dir: Path) -> None:
     result["ratios"] = ratios
     result["targets"] = evaluate_targets(result)
     results_dir.mkdir(parents=True, exist_ok=True)
-    tier = result["tier"]
-    (results_dir / f"{tier}.json").write_text(
+    label = result.get("label", result["tier"])
+    (results_dir / f"{label}.json").write_text(
         json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    (results_dir / f"{tier}.md").write_text(tier_markdown(result), encoding="utf-8")
+    (results_dir / f"{label}.md").write_text(tier_markdown(result), encoding="utf-8")
     (results_dir / "README.md").write_text(summary_markdown(results_dir), encoding="utf-8")
-    log(tier, f"results: {results_dir / (tier + '.json')}, {results_dir / (tier + '.md')}")
+    log(result["tier"], f"results: {results_dir / (label + '.json')}, "
+                        f"{results_dir / (label + '.md')}")
 
 
 def print_summary(result: dict) -> None:
-    print(f"\nTier {result['tier']} (seed {result['seed']})")
+    print(f"\nTier {result.get('label', result['tier'])} (seed {result['seed']})")
     print(f"{'case':12s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s}  " +
           " ".join(f"{s[:9]:>9s}" for s in STAGES) + f" {'other':>7s}")
     for name in CASES:

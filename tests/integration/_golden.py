@@ -2,9 +2,10 @@
 so that a refactoring or a speed change that alters a mart is caught, and a deliberate
 change of a mart (a new column, a new methodology) shows exactly which columns moved.
 
-`fingerprint(db)` → {table: {"_rows": n, "_columns": [...], column: checksum}}. Doubles are
-rounded to 6 decimals before hashing: DuckDB's parallel sums may differ in the last bits
-between two runs over the same data, never in the sixth decimal.
+`fingerprint(db)` → {table: {"_rows": n, "_columns": [...], column: checksum}}. A column's
+checksum is the sum of its values' hashes (a xor would cancel every value that occurs an even
+number of times). Doubles are rounded to 6 decimals before hashing: DuckDB's parallel sums
+may differ in the last bits between two runs over the same data, never in the sixth decimal.
 
 The baseline is `tests/golden/marts_xs.json`. After a deliberate change of the marts:
     RSOKO_GOLDEN_UPDATE=1 .venv/bin/python -m pytest tests/integration/test_marts_golden.py
@@ -24,7 +25,7 @@ FLOATING = ("DOUBLE", "FLOAT", "REAL")
 # publication bookkeeping: differs between any two publications by design
 VOLATILE_TABLES = ("_publication",)
 # columns that record when this deployment did something (not what the data say)
-VOLATILE_COLUMNS = {"data_status": ("loaded_at", "held_since")}
+VOLATILE_COLUMNS = {"data_status": ("loaded_at", "held_since", "version_in_use")}
 
 
 def fingerprint(db: Path, schema: str = "marts") -> dict[str, dict]:
@@ -41,8 +42,8 @@ def fingerprint(db: Path, schema: str = "marts") -> dict[str, dict]:
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
                 "AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
             columns = [(c, t) for c, t in columns if c not in VOLATILE_COLUMNS.get(table, ())]
-            exprs = [f'bit_xor(hash(round("{c}", 6)))' if t in FLOATING
-                     else f'bit_xor(hash("{c}"))' for c, t in columns]
+            exprs = [f'sum(hash(round("{c}", 6))::HUGEINT)' if t in FLOATING
+                     else f'sum(hash("{c}")::HUGEINT)' for c, t in columns]
             values = con.execute(
                 f'SELECT count(*), {", ".join(exprs)} FROM "{schema}"."{table}"').fetchone()
             entry = {"_rows": int(values[0]), "_columns": [c for c, _ in columns]}
