@@ -176,9 +176,10 @@ def build_models(context, dbt, force_full: bool = False):
     # no output is yielded before this point: a failure here stops the rest of the night
     if errors:
         _log_failures(context, checks)
+        hint = dbt_failures.resource_hint(run_results, settings.warehouse_path.parent)
         raise dg.Failure(description="dbt could not build: " + ", ".join(errors)
-                         + ". Nothing was published; see the dbt log of this step.",
-                         allow_retries=True)
+                         + ". Nothing was published; see the dbt log of this step."
+                         + (f" {hint}" if hint else ""), allow_retries=True)
     unexplained = [f for f in failures if not f.held and not f.finding]
     if unexplained:
         _log_failures(context, checks)
@@ -281,8 +282,10 @@ def build_marts(context, dbt):
     checks = _explained(failed_checks, failures)
     if errors:   # before any output: nothing is published
         _log_failures(context, checks)
+        hint = dbt_failures.resource_hint(run_results, settings.warehouse_path.parent)
         raise dg.Failure(description="dbt could not build the marts: " + ", ".join(errors)
-                         + ". The published version is kept.", allow_retries=True)
+                         + ". The published version is kept." + (f" {hint}" if hint else ""),
+                         allow_retries=True)
     yield from events
     yield from checks
     if held:

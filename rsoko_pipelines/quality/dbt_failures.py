@@ -167,6 +167,32 @@ def errored_models(run_results: dict) -> list[str]:
             if not r.get("unique_id", "").startswith("test.") and r.get("status") == "error"]
 
 
+# causes outside the project that make models fail, with what the operator can do
+_RESOURCE_ERRORS = (
+    ("No space left on device",
+     "The disk is full: DuckDB writes its temporary files for large joins next to the "
+     "warehouse ({where}: {free:.1f} GB free now that they are gone). Free space or move "
+     "RSOKO_DATA_DIR to a larger disk, then run the night again."),
+    ("Out of Memory",
+     "DuckDB ran out of memory: lower RSOKO_DUCKDB_MEMORY_LIMIT (it then spills to disk) or "
+     "RSOKO_DBT_THREADS, then run the night again."),
+)
+
+
+def resource_hint(run_results: dict, warehouse_dir) -> str:
+    """What to do when models failed for want of disk or memory (not a data finding, not a
+    bug of a model), or "" when their errors say nothing of the kind."""
+    import shutil
+
+    messages = " ".join(r.get("message") or "" for r in run_results.get("results", [])
+                        if r.get("status") == "error")
+    for marker, hint in _RESOURCE_ERRORS:
+        if marker.lower() in messages.lower():
+            free = shutil.disk_usage(warehouse_dir).free / 1024 ** 3
+            return hint.format(where=warehouse_dir, free=free)
+    return ""
+
+
 def attached_model(node: dict, manifest: dict) -> str:
     uid = node.get("attached_node") or next(
         (n for n in node.get("depends_on", {}).get("nodes", []) if n.startswith("model.")), "")

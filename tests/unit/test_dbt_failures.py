@@ -5,6 +5,7 @@ line, and the source × years of tonight's new data a failure holds back."""
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -245,3 +246,25 @@ def test_a_finding_is_explained_but_holds_nothing_back(warehouse):
     assert warehouse.execute(f"SELECT count(*) FROM {failure.audit_table}").fetchone()[0] == 3
     assert not f.is_finding(_node())
 
+
+
+def test_a_full_disk_or_memory_is_named_with_what_to_do(tmp_path):
+    def results(message):
+        return {"results": [
+            {"unique_id": "model.rsoko.fct_survey_answer", "status": "error",
+             "message": message},
+            {"unique_id": "model.rsoko.fct_result", "status": "success", "message": "OK"}]}
+
+    disk = f.resource_hint(results(
+        'Runtime Error in model fct_survey_answer\n  IO Error: Could not write file '
+        '"/data/warehouse/rsoko.duckdb.tmp/duckdb_temp_1.tmp": No space left on device'),
+        tmp_path)
+    assert disk.startswith("The disk is full") and str(tmp_path) in disk
+    assert re.search(r"\d+\.\d GB free now", disk) and "RSOKO_DATA_DIR" in disk
+    memory = f.resource_hint(results("Out of Memory Error: could not allocate block of size "
+                                     "256.0 KiB (7.0 GiB/7.0 GiB used)"), tmp_path)
+    assert "RSOKO_DUCKDB_MEMORY_LIMIT" in memory and "RSOKO_DBT_THREADS" in memory
+    assert f.resource_hint(results("Binder Error: column x not found"), tmp_path) == ""
+    # a success whose message mentions a full disk is not an error
+    assert f.resource_hint({"results": [{"status": "success",
+                                         "message": "No space left on device"}]}, tmp_path) == ""
