@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from tests.integration._broken_files import TEST_KEY
-from tests.integration._golden import VOLATILE_COLUMNS
+from tests.integration._golden import FLOATING, VOLATILE_COLUMNS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -284,7 +284,6 @@ def checksums(path: Path, schemas: tuple[str, ...] = ("marts",),
 
 
 REL_TOL = 1e-9
-FLOATING = ("DOUBLE", "FLOAT", "REAL")
 
 
 def _floating_rows(con, table: str, exact: list[str], floating: list[str]) -> list[tuple]:
