@@ -22,13 +22,15 @@ focuses as (
 
 ),
 
+-- a child is one row of int_enrolled_children per year (its tested grain), with one school
+-- and distinct focus codes: one row per child × focus here, so rows count unique children
 child_focus as (
 
-    select academic_year, school_code, child_key, is_ovz, 'all' as focus_code,
+    select academic_year, school_code, is_ovz, 'all' as focus_code,
            is_certificate_funded
     from children
     union all
-    select academic_year, school_code, child_key, is_ovz, f.focus_code,
+    select academic_year, school_code, is_ovz, f.focus_code,
            list_contains(certificate_focus_codes, f.focus_code)
     from children, unnest(focus_codes) as f(focus_code)
 
@@ -37,9 +39,9 @@ child_focus as (
 counts as (
 
     select academic_year, school_code, focus_code,
-           count(distinct child_key)                                          as children_enrolled,
-           count(distinct child_key) filter (where is_ovz)                    as children_ovz,
-           count(distinct child_key) filter (where is_certificate_funded)     as children_certificate
+           count(*)                                                           as children_enrolled,
+           count(*) filter (where is_ovz)                                     as children_ovz,
+           count(*) filter (where is_certificate_funded)                      as children_certificate
     from child_focus
     group by all
 

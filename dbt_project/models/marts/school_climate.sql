@@ -49,14 +49,25 @@ per_question as (
 
 ),
 
+-- respondent_id names the school, and a school is in one municipality a year: one row per
+-- respondent × scope, counted, is the distinct respondents of every level (count(distinct)
+-- per grouping set held every respondent's key three times over at tier F)
+climate_respondents as (
+
+    select distinct academic_year, msu_code, school_code, scope, respondent_id
+    from scoped
+    where is_climate
+
+),
+
 respondents as (
 
     select
         academic_year,
         {{ marts_level_columns() }},
         scope,
-        count(distinct respondent_id) filter (where is_climate)               as respondents
-    from scoped
+        count(*)                                                              as respondents
+    from climate_respondents
     group by {{ marts_level_grouping_sets(['academic_year', 'scope']) }}
 
 ),

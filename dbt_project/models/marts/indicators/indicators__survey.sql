@@ -8,21 +8,35 @@
 -- together («все»; cell_n: its respondents).
 -- One part of marts.indicators (see indicators.sql).
 
-with satisfaction as (
+-- one row per respondent of a satisfaction question, with their answers counted: a respondent
+-- (questionnaire × school × respondent_key) is in one school and so one municipality a year,
+-- so counting these rows counts distinct respondents at every level without holding every
+-- respondent's key per group (count(distinct) over 116M answers at tier F)
+with respondents as (
 
     select
-        a.academic_year,
-        {{ marts_level_columns() }},
+        a.academic_year, a.msu_code, a.school_code, a.questionnaire, a.respondent_key,
         count(*)                                                              as answers,
-        count(*) filter (where a.is_positive)                                 as positive,
-        count(distinct a.questionnaire || ':' || a.school_code || ':' || a.respondent_key)
-                                                                              as respondents
+        count(*) filter (where a.is_positive)                                 as positive
     from {{ ref('fct_survey_answer') }} as a
     join {{ ref('dim_survey_question') }} as q
         on q.questionnaire = a.questionnaire and q.question_code = a.question_code
     where q.is_satisfaction and not a.is_skipped
       and a.questionnaire in ('обучающиеся', 'родители')
-    group by {{ marts_level_grouping_sets(['a.academic_year'], 'a.msu_code', 'a.school_code') }}
+    group by all
+
+),
+
+satisfaction as (
+
+    select
+        academic_year,
+        {{ marts_level_columns() }},
+        sum(answers)::bigint                                                  as answers,
+        sum(positive)::bigint                                                 as positive,
+        count(*)                                                              as respondents
+    from respondents
+    group by {{ marts_level_grouping_sets(['academic_year']) }}
 
 ),
 
