@@ -3,8 +3,8 @@
 Great Expectations holds each run's frame in reference cycles that only a full garbage
 collection frees; at tier F the ingest process grew by ~1 GB per million rows until one ran
 (17.7 GB on one partition). `validate_batch` collects after a large batch: right after it
-returns, no frame of the batch's size may be alive, with Python's automatic collector off so
-that only the code under test can free it."""
+returns, only the last validation's frame may be alive, with Python's automatic collector off
+so that only the code under test can free the others."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def _population_file(file_id: str, rows: int) -> SimpleNamespace:
 
 
 def _large_frames() -> list[pd.DataFrame]:
-    return [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) >= ROWS]
+    """Frames of at least one file's size: the batch's, and those of the halves it is split
+    into when it fails."""
+    return [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) >= ROWS // 2]
 
 
 def test_no_frame_of_a_large_batch_survives_validation():
@@ -55,4 +57,8 @@ def test_no_frame_of_a_large_batch_survives_validation():
     assert all("population.msu_age_unique" in {e.name for e in o.expectations
                                                 if e.success is False}
                for o in outcomes.values())
-    assert survivors == []
+    # only the last validation's frame (f2's) is left: GX keeps its latest context as the
+    # current project until the next validation replaces it. Neither the whole batch's frame
+    # nor f1's is alive.
+    assert sorted(len(f) for f in survivors) == [ROWS - ROWS // 2]
+    assert set(survivors[0]["_file_id"].unique()) == {"f2"}
