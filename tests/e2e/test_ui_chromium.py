@@ -270,9 +270,16 @@ def test_failed_run_page(page, ui, nights, artifacts, failure_shot):
     page.get_by_text("Failure").first.wait_for()
     _settle(page)
     _shot(page, artifacts, "ui_run_failed_night")
+    assert "Re-execute" in page.inner_text("body")
+    # the log is a virtual list that shows one screenful: the operator filters it to the
+    # failure (the URL the log filter writes) to read why the step failed
+    page.goto(ui.url + f"/runs/{nights['failed']}?logs=type:STEP_FAILURE")
+    page.get_by_text("quarantined; held back").first.wait_for()
+    _settle(page)
+    _shot(page, artifacts, "ui_run_failed_night_failure_filter")
     body = page.inner_text("body")
-    assert "Re-execute" in body
     assert "1 file(s) of ege quarantined; held back: ege 2025" in body
+    assert "ege.test_score.range: 1 row(s) break the rule" in body
 
 
 def test_reexecute_from_failure_after_the_fix_succeeds(page, ui, nights, artifacts,
