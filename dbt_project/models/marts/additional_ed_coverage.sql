@@ -31,23 +31,14 @@ focuses as (
 
 ),
 
--- one row per child × band × focus it counts in («все» for every child). A child is one row
--- of int_enrolled_children per year (its tested grain) with one municipality and distinct
--- focus codes, so each child is one row per year × band × focus here: counting rows counts
--- unique children, at municipality and region level alike. (count(distinct child_key)
--- gave the same numbers but held every key per group: over 23 GB of spill at tier F.)
+-- one row per child × band × focus it counts in (int_enrolled_child_focus: counting rows
+-- counts unique children, at municipality and region level alike)
 child_focus as (
 
-    select c.academic_year, c.msu_code, c.is_ovz, b.age_band,
-           'all' as focus_code, c.is_certificate_funded as is_certificate_funded
-    from children as c
-    join bands as b on c.age between b.min_age and b.max_age
-    union all
-    select c.academic_year, c.msu_code, c.is_ovz, b.age_band,
-           f.focus_code, list_contains(c.certificate_focus_codes, f.focus_code)
-    from children as c
-    join bands as b on c.age between b.min_age and b.max_age,
-         unnest(c.focus_codes) as f(focus_code)
+    select cf.academic_year, cf.msu_code, cf.is_ovz, b.age_band, cf.focus_code,
+           cf.is_certificate_funded
+    from {{ ref('int_enrolled_child_focus') }} as cf
+    join bands as b on cf.age between b.min_age and b.max_age
 
 ),
 

@@ -7,14 +7,7 @@
 -- (pre-schoolers, other schools) are not here (they are in additional_ed_coverage).
 -- Rates are suppressed below rsoko:min_cell_size enrolled children.
 
-with children as (
-
-    select * from {{ ref('int_enrolled_children') }}
-    where school_code is not null
-
-),
-
-focuses as (
+with focuses as (
 
     select 'все' as focus, 'all' as focus_code, 0 as focus_order
     union all
@@ -22,17 +15,12 @@ focuses as (
 
 ),
 
--- a child is one row of int_enrolled_children per year (its tested grain), with one school
--- and distinct focus codes: one row per child × focus here, so rows count unique children
+-- one row per child × focus it counts in (int_enrolled_child_focus): rows count unique children
 child_focus as (
 
-    select academic_year, school_code, is_ovz, 'all' as focus_code,
-           is_certificate_funded
-    from children
-    union all
-    select academic_year, school_code, is_ovz, f.focus_code,
-           list_contains(certificate_focus_codes, f.focus_code)
-    from children, unnest(focus_codes) as f(focus_code)
+    select academic_year, school_code, is_ovz, focus_code, is_certificate_funded
+    from {{ ref('int_enrolled_child_focus') }}
+    where school_code is not null
 
 ),
 
