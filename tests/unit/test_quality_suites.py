@@ -56,6 +56,22 @@ def test_suite_columns_match_the_landing_schema(name):
             assert derived or col in landing, f"{exp['meta']['id']}: {col} not in raw.{name}"
 
 
+@pytest.mark.parametrize("name", ALL_SUITES)
+def test_uniqueness_in_the_file_is_checked_per_file(name):
+    """The ingest validates a batch of a source × year's files in one run (a failing batch is
+    split until the failing files stand alone). A rule "once in the file" must then name
+    `_file_id`: without it a key that legitimately recurs in two files (a teacher in two
+    diagnostics of `deficits`) failed every batch, and each was bisected down to single
+    files — 17 Great Expectations runs instead of one per batch at tier S."""
+    doc = suites.load_suite_document(name)
+    for exp in doc["expectations"]:
+        in_the_file = "in the file" in exp["meta"]["description"]
+        if "unique" in exp["type"] and in_the_file:
+            assert exp["type"] == "expect_compound_columns_to_be_unique", exp["meta"]["id"]
+            assert exp["kwargs"]["column_list"][0] == "_file_id", exp["meta"]["id"]
+            assert exp["kwargs"].get("ignore_row_if") == "any_value_is_missing", exp["meta"]["id"]
+
+
 @pytest.mark.parametrize("name", SOURCES)
 def test_required_columns_are_checked(name):
     required = {c.name for c in source_spec(name).columns if c.required and not c.personal}
