@@ -424,3 +424,25 @@ def test_a_year_without_its_registry_is_checked_against_the_nearest_one():
                for n in outcome.notes), outcome.notes
     con.execute("DELETE FROM raw.schools")
     assert context_from_warehouse(con, 2025)["schools"].empty
+
+
+def nokuod_rows(codes):
+    return [dict(school_code=c, inn=f"78{i:08d}", school_name=f"Школа {i}", openness=90.0,
+                 comfort=85.0, accessibility=80.0, courtesy=95.0, satisfaction=88.0,
+                 total_score=87.6, n_respondents=120) for i, c in enumerate(codes)]
+
+
+def test_once_in_the_file_holds_per_file_in_a_batch():
+    """The ingest validates a batch of files at once: a school in two files of the batch is
+    no repeat, a school twice in one file is (its two lines are named)."""
+    first = table("nokuod", nokuod_rows(["070001", "070002"]))
+    second = table("nokuod", nokuod_rows(["070001"]))
+    second = second.set_column(0, "_file_id", pa.array(["cd" * 32]))
+    batch = validate_tables({"nokuod": pa.concat_tables([first, second])}, CONTEXT,
+                            source="nokuod")
+    assert batch.success and failed(batch) == {}
+    repeated = validate_tables({"nokuod": table("nokuod", nokuod_rows(["070001", "070002",
+                                                                        "070001"]))},
+                               CONTEXT, source="nokuod")
+    exp = failed(repeated)["nokuod.school_unique"]
+    assert (exp.unexpected_count, exp.rows) == (2, [3, 5]) and not repeated.success
