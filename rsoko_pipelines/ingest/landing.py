@@ -254,14 +254,8 @@ def _load_together(con, source: str, academic_year: int, good, archived) -> list
         ensure_landing_table(con, name, table)
         # rows of a superseded file that was never released go at once (as in `_load`)
         keys_with_table = {key for key, (_, parsed, _) in zip(keys, good) if name in parsed.tables}
-        never_released = [file_id for key, file_id, released in old
-                          if not released and key in keys_with_table]
-        if never_released:
-            con.execute(f"DELETE FROM raw.{name} WHERE _file_id IN "
-                        f"(SELECT unnest(?::VARCHAR[]))", [never_released])
-        con.register("_incoming", table)
-        con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _incoming")
-        con.unregister("_incoming")
+        _replace_rows(con, name, table, [file_id for key, file_id, released in old
+                                         if not released and key in keys_with_table])
     if old:
         con.register("_superseded", pa.table({
             "old_id": [file_id for _, file_id, _ in old],
@@ -294,6 +288,17 @@ def _load_together(con, source: str, academic_year: int, good, archived) -> list
             for key, (_, parsed, _) in zip(keys, good)]
 
 
+def _replace_rows(con, table_name: str, table, never_released: list[str]) -> None:
+    """Insert `table` into raw.<table_name>, after removing the rows of the superseded files
+    that were never released (those the models read stay until the release)."""
+    if never_released:
+        con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
+                    f"(SELECT unnest(?::VARCHAR[]))", [never_released])
+    con.register("_incoming", table)
+    con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
+    con.unregister("_incoming")
+
+
 def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
           archived: Path) -> tuple[str, int]:
     """Land one parsed file inside the caller's transaction: insert its rows, register it
@@ -309,12 +314,7 @@ def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
     never_released = [file_id for file_id, released in old if not released]
     for table_name, table in parsed.tables.items():
         ensure_landing_table(con, table_name, table)
-        if never_released:
-            con.execute(f"DELETE FROM raw.{table_name} WHERE _file_id IN "
-                        f"(SELECT unnest(?::VARCHAR[]))", [never_released])
-        con.register("_incoming", table)
-        con.execute(f"INSERT INTO raw.{table_name} BY NAME SELECT * FROM _incoming")
-        con.unregister("_incoming")
+        _replace_rows(con, table_name, table, never_released)
     if old:
         con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
                     "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))",
