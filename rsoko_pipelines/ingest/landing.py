@@ -263,18 +263,28 @@ def _load_together(con, source: str, academic_year: int, good, archived) -> list
         con.execute("UPDATE raw._file_registry AS r SET status='superseded', superseded_by=s.new_id "
                     "FROM _superseded AS s WHERE r.file_id = s.old_id")
         con.unregister("_superseded")
+    _register_loaded(con, source, academic_year,
+                     [(cand, parsed, archived[cand.file_id]) for cand, parsed, _ in good])
+    return [("replaced" if key in old_keys else "loaded", parsed.rows)
+            for key, (_, parsed, _) in zip(keys, good)]
+
+
+def _register_loaded(con, source: str, academic_year: int, files) -> None:
+    """Registry rows (loaded, not released yet) and sightings of landed files, one insert
+    each; `files` = [(candidate, parsed, archive path)]."""
     con.register("_registered", pa.table({
-        "file_id": [cand.file_id for cand, _, _ in good],
-        "inbox_path": [cand.rel for cand, _, _ in good],
-        "file_name": [cand.path.name for cand, _, _ in good],
-        "size_bytes": pa.array([cand.stat.st_size for cand, _, _ in good], pa.int64()),
-        "mtime_ns": pa.array([cand.stat.st_mtime_ns for cand, _, _ in good], pa.int64()),
-        "archive_path": [str(archived[cand.file_id]) for cand, _, _ in good],
-        "slice_key": keys,
-        "rows": pa.array([parsed.rows for _, parsed, _ in good], pa.int64()),
-        "message": pa.array([_warnings_text(parsed) for _, parsed, _ in good], pa.string()),
+        "file_id": [cand.file_id for cand, _, _ in files],
+        "inbox_path": [cand.rel for cand, _, _ in files],
+        "file_name": [cand.path.name for cand, _, _ in files],
+        "size_bytes": pa.array([cand.stat.st_size for cand, _, _ in files], pa.int64()),
+        "mtime_ns": pa.array([cand.stat.st_mtime_ns for cand, _, _ in files], pa.int64()),
+        "archive_path": [str(path) for _, _, path in files],
+        "slice_key": [registry.slice_key(source, academic_year, parsed.slice)
+                      for _, parsed, _ in files],
+        "rows": pa.array([parsed.rows for _, parsed, _ in files], pa.int64()),
+        "message": pa.array([_warnings_text(parsed) for _, parsed, _ in files], pa.string()),
         "build_slice": [build_slice_id(source, academic_year, parsed.slice)
-                        for _, parsed, _ in good]}))
+                        for _, parsed, _ in files]}))
     con.execute(
         "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, file_name, "
         "size_bytes, mtime_ns, archive_path, slice_key, rows, status, message, loaded_at, "
@@ -284,8 +294,6 @@ def _load_together(con, source: str, academic_year: int, good, archived) -> list
     con.execute("INSERT OR IGNORE INTO raw._file_sightings (inbox_path, size_bytes, mtime_ns, "
                 "file_id) SELECT inbox_path, size_bytes, mtime_ns, file_id FROM _registered")
     con.unregister("_registered")
-    return [("replaced" if key in old_keys else "loaded", parsed.rows)
-            for key, (_, parsed, _) in zip(keys, good)]
 
 
 def _replace_rows(con, table_name: str, table, never_released: list[str]) -> None:
@@ -319,13 +327,5 @@ def _load(con, cand: _Candidate, source: str, academic_year: int, parsed,
         con.execute("UPDATE raw._file_registry SET status='superseded', superseded_by=? "
                     "WHERE file_id IN (SELECT unnest(?::VARCHAR[]))",
                     [cand.file_id, [file_id for file_id, _ in old]])
-    con.execute(
-        "INSERT INTO raw._file_registry (file_id, source, academic_year, inbox_path, "
-        "file_name, size_bytes, mtime_ns, archive_path, slice_key, rows, status, message, "
-        "loaded_at, released, build_slice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, "
-        "current_timestamp, false, ?)",
-        [cand.file_id, source, academic_year, cand.rel, cand.path.name, cand.stat.st_size,
-         cand.stat.st_mtime_ns, str(archived), key, parsed.rows, _warnings_text(parsed),
-         build_slice_id(source, academic_year, parsed.slice)])
-    _sighted(con, cand.rel, cand.stat, cand.file_id)
+    _register_loaded(con, source, academic_year, [(cand, parsed, archived)])
     return ("replaced" if old else "loaded"), parsed.rows

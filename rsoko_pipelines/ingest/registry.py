@@ -24,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-from rsoko_pipelines.ingest.warehouse import first_row
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -133,8 +132,3 @@ def file_id_of(path: Path) -> str:
 def slice_key(source: str, academic_year: int, slice_: dict) -> str:
     return json.dumps({"source": source, "academic_year": academic_year, **slice_},
                       ensure_ascii=False, sort_keys=True, default=str)
-
-
-def is_registered(con: duckdb.DuckDBPyConnection, file_id: str) -> bool:
-    """Whether these bytes were seen before, under any name and with any outcome."""
-    return first_row(con, "SELECT 1 FROM raw._file_registry WHERE file_id = ?", [file_id]) is not None
