@@ -137,6 +137,20 @@ def test_pandas_frame_accepted_too():
     assert outcome.success and failed(outcome) == {}
 
 
+def test_text_type_is_answered_by_the_landing_schema_and_checked_by_gx_otherwise():
+    """A `str` type check on an Arrow string column is true by construction: it passes
+    without GX (which checks it row by row); on a pandas frame GX still checks every value."""
+    landed = validate_frame("ege", table("ege", ege_rows()), CONTEXT)
+    code = landed.get("ege.msu_code.type")
+    assert code.success and code.observed_value.startswith("str (the column's type")
+    assert (code.element_count, code.unexpected_count) == (len(ege_rows()), 0)
+    df = table("ege", ege_rows()).to_pandas()
+    df["msu_code"] = pd.Series([7] + [str(v) for v in df["msu_code"][1:]], dtype=object)
+    typed = failed(validate_frame("ege", df, CONTEXT))
+    assert typed["ege.msu_code.type"].unexpected_count == 1
+    assert typed["ege.msu_code.type"].rows == [3]
+
+
 def test_tasks_table_and_validate_tables():
     tasks = table("vpr_tasks", [dict(subject_name="Русский язык", grade=4, task_order=i + 1,
                                      task=str(i + 1), max_points=2, task_level="БПВ"[i % 3],
