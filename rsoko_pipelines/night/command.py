@@ -9,6 +9,7 @@ same as the UI and the daemon.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
@@ -31,6 +32,13 @@ nux:
 concurrency:
   pools:
     default_limit: 1   # duckdb_writer: DuckDB has a single writer
+# Dagster's SQLite event log with its connections kept open (a new connection per event cost
+# ~20 s a night): rsoko_pipelines/orchestration/event_log.py
+event_log_storage:
+  module: rsoko_pipelines.orchestration.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 """
 
 EXAMPLE_QUERIES = (
@@ -55,7 +63,9 @@ def prepare_dagster_home(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text(LOCAL_DAGSTER_YAML, encoding="utf-8")
+        event_log_dir = settings.dagster_home / "history" / "runs"   # Dagster's default place
+        config.write_text(LOCAL_DAGSTER_YAML.format(event_log_dir=json.dumps(str(event_log_dir))),
+                          encoding="utf-8")
 
 
 def run_nightly(prepare_inbox=None) -> int:

@@ -135,9 +135,15 @@ def test_local_yaml_written_by_nightly_is_valid(tmp_path, monkeypatch):
     settings = Settings.from_env().ensure_dirs()
     prepare_dagster_home(settings)      # sets DAGSTER_HOME for this process
     home = settings.dagster_home
-    assert (home / "dagster.yaml").read_text(encoding="utf-8") == LOCAL_DAGSTER_YAML
+    event_log_dir = home / "history" / "runs"
+    assert (home / "dagster.yaml").read_text(encoding="utf-8") == LOCAL_DAGSTER_YAML.format(
+        event_log_dir=f'"{event_log_dir}"')
     config = _validated(home)
     assert config["telemetry"] == {"enabled": False}
     assert config["concurrency"]["pools"]["default_limit"] == 1
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        storage = instance.event_log_storage
+        assert type(storage).__name__ == "PooledSqliteEventLogStorage"
+        assert storage._base_dir == str(event_log_dir)      # noqa: SLF001 (Dagster's default)
+        assert str(home / "history" / "runs.db") in instance.run_storage._conn_string  # noqa: SLF001
