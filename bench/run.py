@@ -645,6 +645,11 @@ def main(argv: list[str] | None = None) -> int:
             "The page cache is warm (the files were just generated or read); the machine is "
             "shared with other jobs, so compare CPU s as well as wall s.",
         ]})
+    if os.environ.get("RSOKO_ARCHIVE_LINKS") == "1":
+        result["notes"].append(
+            "RSOKO_ARCHIVE_LINKS=1: the nights archived each original as a hard link to its "
+            "inbox file instead of a copy (the tier's disk twice over does not fit the "
+            "machine); no archive copy is in the figures.")
     if args.sources:
         result["notes"].append(
             f"Sources: only {', '.join(args.sources)} (`--sources`): the generator wrote the "

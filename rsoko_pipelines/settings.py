@@ -63,6 +63,10 @@ class Settings:
     reports_dir: Path
     dagster_home: Path
     secrets_dir: Path
+    # RSOKO_ARCHIVE_LINKS=1: archive an original as a hard link to the inbox file (same
+    # filesystem only, else a copy). Saves the archive's disk (22 GB a night at tier F); safe
+    # only when senders replace files (write, then rename), never rewrite them in place.
+    archive_links: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -77,6 +81,7 @@ class Settings:
             reports_dir=_path("RSOKO_REPORTS_DIR", data / "reports"),
             dagster_home=_path("DAGSTER_HOME", data / "dagster_home"),
             secrets_dir=_path("RSOKO_SECRETS_DIR", data / "secrets"),
+            archive_links=os.environ.get("RSOKO_ARCHIVE_LINKS", "") == "1",
         )
 
     def ensure_dirs(self) -> "Settings":

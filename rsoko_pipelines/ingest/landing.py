@@ -19,6 +19,7 @@ models until the night's release step lets its source × year through (ingest/re
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,9 +224,21 @@ def archive_copy(settings: Settings, path: Path, source: str, academic_year: int
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copy2(path, tmp)
+        tmp.unlink(missing_ok=True)
+        if not (settings.archive_links and _linked(path, tmp)):
+            shutil.copy2(path, tmp)
         tmp.replace(target)  # atomic: the archive never holds a half-copied original
     return target
+
+
+def _linked(path: Path, link: Path) -> bool:
+    """A hard link instead of a copy (settings.archive_links); False where the filesystem
+    cannot (another device, no hard links): then the caller copies."""
+    try:
+        os.link(path, link)
+    except OSError:
+        return False
+    return True
 
 
 def _load_together(con, source: str, academic_year: int, good, archived) -> list | None:
