@@ -61,6 +61,8 @@ def evaluate_targets(result: dict) -> list[dict]:
             continue
         value = value_of(result)
         status = "not measured" if value is None else ("pass" if value <= limit else "miss")
+        if name.startswith("tier F") and result.get("cold_assembled_from_parts"):
+            status = "not measured as one night (assembled from parts)"
         rows.append({"target": name, "value": None if value is None else round(value, 2),
                      "limit": limit, "unit": unit, "result": status,
                      "informative": tier not in BENCHMARK_TIERS})
@@ -223,6 +225,16 @@ def tier_markdown(result: dict) -> str:
     return "\n".join(out)
 
 
+def _pandas_wall(p: dict | None) -> str:
+    """The script's wall time; a run that did not finish says how it ended (exit -9: killed,
+    on this machine by the kernel when memory ran out)."""
+    if not p:
+        return "—"
+    if p.get("exit_code") not in (0, None):
+        return f"{_n(p.get('wall_s'))} FAILED (exit {p['exit_code']}, {_n(p.get('peak_mb'), 0)} MB)"
+    return _n(p.get("wall_s"))
+
+
 def pandas_section(result: dict) -> list[str]:
     """The analyst's alternative: bench/pandas_analyst.py, measured like a case."""
     p = result.get("pandas")
@@ -238,6 +250,10 @@ def pandas_section(result: dict) -> list[str]:
                   [["pandas", _n(p.get("wall_s")), _n(p.get("cpu_s")), _n(p.get("peak_mb"), 0),
                     _n(p.get("script_s")), _n(p.get("read_s")),
                     _n((p.get("loadavg") or [None])[0], 1)]], "lrrrrrr") + [""]
+    if p.get("exit_code") not in (0, None):
+        out += [f"**The script did not finish: exit {p['exit_code']}** "
+                f"({'killed: memory ran out at ' + _n(p.get('peak_mb'), 0) + ' MB' if p['exit_code'] == -9 else 'see its log'}"
+                f", {p.get('log', '?')}).", ""]
     if c:
         out += [f"Check against {c.get('against', '?')}: **{_n(c.get('cells_compared'), 0)} "
                 f"cells compared, {_n(c.get('equal'), 0)} equal, {_n(c.get('different'), 0)} "
@@ -278,7 +294,7 @@ def summary_markdown(results_dir: Path) -> str:
         rows.append([f"[{label}]({label}.md)", wall("cold"), wall("noop"),
                      wall("incremental"), wall("correction"), _n(floor),
                      _n(r.get("ratios", {}).get("cold_over_parse_floor"), 2),
-                     _n((r.get("pandas") or {}).get("wall_s")),
+                     _pandas_wall(r.get("pandas")),
                      _n(r.get("ratios", {}).get("cold_over_pandas"), 2),
                      _n(_max_peak(r), 0),
                      f"{r.get('machine', {}).get('git_commit', '?')[:10]}",

@@ -80,3 +80,20 @@ def test_a_subset_is_reported_without_targets_next_to_the_whole_tier(report, tmp
     assert page.startswith("# Benchmark — tier F (seed 1), sources schools, staff only")
     # how a case is made is told only for the cases measured
     assert "- cold: the whole tier." in page and "incremental:" not in page
+
+
+def test_assembled_tier_f_and_a_failed_pandas_script_are_not_passed_off(report, tmp_path):
+    """A cold F assembled from parts is no one-night figure, and an analyst's script that the
+    kernel killed has no time to compare with: both say so instead of a number."""
+    f = {"tier": "F", "sources": "all", "cold_assembled_from_parts": True,
+         "cases": {"cold": {"wall_s": 6763.2, "exit_code": 0, "peak_mb": 9998.0}}}
+    targets = {t["target"]: t["result"] for t in report.evaluate_targets(f)}
+    assert targets["tier F cold ≤ 30 min (one night)"].startswith("not measured as one night")
+    assert targets["tier F peak memory ≤ 12 GB (largest of the cases)"].startswith("not measured")
+    m = {"tier": "M", "seed": 1, "measured_at": "2026-12-01T03:00:00+00:00",
+         "machine": {"git_commit": "abc"}, "parse_floor": {}, "ratios": {}, "notes": [],
+         "cases": {"cold": {"wall_s": 456.8, "exit_code": 0, "peak_mb": 7588.0, "stages": {}}},
+         "pandas": {"exit_code": -9, "wall_s": 374.8, "peak_mb": 23144.6, "log": "pandas.log"}}
+    (tmp_path / "M.json").write_text(json.dumps(m), encoding="utf-8")
+    assert "374.8 FAILED (exit -9, 23,145 MB)" in report.summary_markdown(tmp_path)
+    assert "killed: memory ran out at 23,145 MB" in report.tier_markdown(m)
