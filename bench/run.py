@@ -616,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(results_path.read_text(encoding="utf-8"))
         if previous.get("seed") == args.seed:
             result = previous    # a partial run updates the cases it measured
+    earlier_notes = list(result.get("notes", []))   # notes added by hand to earlier cases
     result.update({
         "tier": tier, "label": args.label, "sources": args.sources or "all",
         "seed": args.seed, "measured_at": _now(), "machine": machine,
@@ -664,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
             "twice (a long municipality name lost its '№ N' when cut to 40 characters, so "
             "the second file overwrote the first); the cases load the "
             f"{len(set(listed)):,} files on disk, slightly fewer rows than the totals above.")
+    result["notes"] += [n for n in earlier_notes if n not in result["notes"]]
     result.setdefault("cases", {})
     result.setdefault("parse_floor", {})
 

@@ -146,3 +146,24 @@ def test_json_and_markdown_written(bench):
     summary = (results / "README.md").read_text(encoding="utf-8")
     assert "[XS](XS.md)" in summary
     assert "Tier XS" in bench["proc"].stdout           # the summary table at the end
+
+
+def test_a_partial_run_keeps_the_other_cases_and_the_notes_added_by_hand(bench):
+    """`--cases noop` on the deployment left behind re-measures that case only: the other
+    cases and a note written into the JSON by hand (how a figure was obtained) stay."""
+    path = bench["results"] / "XS.json"
+    result = json.loads(path.read_text(encoding="utf-8"))
+    hand_note = "no-op measured again after the page cache was emptied (by hand)"
+    result["notes"].append(hand_note)
+    path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "run.py"), "--tier", "XS",
+         "--seed", str(DEMO_SEED), "--cache", str(CACHE_DIR), "--work", str(bench["work"]),
+         "--results", str(bench["results"]), "--cases", "noop", "--progress", "60"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    again = json.loads(path.read_text(encoding="utf-8"))
+    assert hand_note in again["notes"] and again["notes"].count(hand_note) == 1
+    assert again["cases"]["noop"]["measured_at"] > result["cases"]["noop"]["measured_at"]
+    for case in ("cold", "incremental", "correction"):
+        assert again["cases"][case] == result["cases"][case], case
