@@ -46,6 +46,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines, self._engines_pid = OrderedDict(), os.getpid()
         engine = self._engines.get(shard)
         if engine is None:
+            # one connection stays open; overflow ones (Dagster's schema check opens a second
+            # while the first is open) are closed when returned
             engine = create_engine(self.conn_string_for_shard(shard), poolclass=QueuePool,
                                    pool_size=1, max_overflow=4,
                                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
