@@ -56,7 +56,9 @@ from report import CASES, STAGES, evaluate_targets, summary_markdown, tier_markd
 
 ALL_CASES = ("parse", *CASES, "pandas")
 BENCH_KEY = "rsoko-bench-pseudonym-key-not-secret"
-TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS", "RSOKO_PARSE_WORKERS"}
+# passed through to the nightly (the other RSOKO_* are the bench deployment's own)
+TUNING_VARS = {"RSOKO_DUCKDB_MEMORY_LIMIT", "RSOKO_DBT_THREADS", "RSOKO_PARSE_WORKERS",
+               "RSOKO_ARCHIVE_LINKS"}
 VERSIONED = ("duckdb", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
              "great_expectations", "pyarrow", "python-calamine")
 GIA_FOOTERS = ("Средние", "Минимальная граница", "Всего участников")

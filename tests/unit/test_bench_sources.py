@@ -97,3 +97,13 @@ def test_assembled_tier_f_and_a_failed_pandas_script_are_not_passed_off(report, 
     (tmp_path / "M.json").write_text(json.dumps(m), encoding="utf-8")
     assert "374.8 FAILED (exit -9, 23,145 MB)" in report.summary_markdown(tmp_path)
     assert "killed: memory ran out at 23,145 MB" in report.tier_markdown(m)
+
+
+def test_the_nightly_gets_the_knobs_but_not_the_callers_deployment(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("RSOKO_ARCHIVE_LINKS", "1")
+    monkeypatch.setenv("RSOKO_DBT_THREADS", "1")
+    monkeypatch.setenv("RSOKO_INBOX_DIR", "/somewhere/else")
+    env = run.nightly_env(tmp_path / "data")
+    assert env["RSOKO_ARCHIVE_LINKS"] == "1" and env["RSOKO_DBT_THREADS"] == "1"
+    assert "RSOKO_INBOX_DIR" not in env
+    assert env["RSOKO_DATA_DIR"] == str(tmp_path / "data")
