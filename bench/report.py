@@ -61,7 +61,7 @@ def evaluate_targets(result: dict) -> list[dict]:
             continue
         value = value_of(result)
         status = "not measured" if value is None else ("pass" if value <= limit else "miss")
-        if name.startswith("tier F") and result.get("cold_assembled_from_parts"):
+        if value is not None and result.get("cold_assembled_from_parts"):
             status = "not measured as one night (assembled from parts)"
         rows.append({"target": name, "value": None if value is None else round(value, 2),
                      "limit": limit, "unit": unit, "result": status,
@@ -251,9 +251,10 @@ def pandas_section(result: dict) -> list[str]:
                     _n(p.get("script_s")), _n(p.get("read_s")),
                     _n((p.get("loadavg") or [None])[0], 1)]], "lrrrrrr") + [""]
     if p.get("exit_code") not in (0, None):
-        out += [f"**The script did not finish: exit {p['exit_code']}** "
-                f"({'killed: memory ran out at ' + _n(p.get('peak_mb'), 0) + ' MB' if p['exit_code'] == -9 else 'see its log'}"
-                f", {p.get('log', '?')}).", ""]
+        how = (f"killed: memory ran out at {_n(p.get('peak_mb'), 0)} MB"
+               if p["exit_code"] == -9 else "see its log")
+        out += [f"**The script did not finish: exit {p['exit_code']}** ({how}, "
+                f"{p.get('log', '?')}).", ""]
     if c:
         out += [f"Check against {c.get('against', '?')}: **{_n(c.get('cells_compared'), 0)} "
                 f"cells compared, {_n(c.get('equal'), 0)} equal, {_n(c.get('different'), 0)} "

@@ -205,7 +205,7 @@ def to_gx_frame(data, object_columns=None, integer_columns=None) -> pd.DataFrame
                 series = series.astype("float64")
             elif pa.types.is_boolean(at):
                 series = series.astype("boolean")
-            elif not (pa.types.is_string(at) or pa.types.is_large_string(at)):
+            elif not _is_arrow_text(at):
                 series = series.astype(object)
             dtype = series.dtype
         if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.ArrowDtype):
@@ -217,6 +217,12 @@ def to_gx_frame(data, object_columns=None, integer_columns=None) -> pd.DataFrame
         if series is not df[col]:
             df[col] = series
     return df
+
+
+def _is_arrow_text(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
 def _text_by_schema(data, type_lists: Mapping[str, list]) -> set[str]:
@@ -231,8 +237,7 @@ def _text_by_schema(data, type_lists: Mapping[str, list]) -> set[str]:
     text = set()
     for column, type_list in type_lists.items():
         if "str" in type_list and column in data.schema.names:
-            arrow_type = data.schema.field(column).type
-            if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+            if _is_arrow_text(data.schema.field(column).type):
                 text.add(column)
     return text
 
