@@ -39,7 +39,16 @@ daemon=$!
 
 # The two processes and their children (each starts a code server), by parent id.
 family() { echo "$webserver" "$daemon" $(pgrep -P "$webserver,$daemon" 2>/dev/null || true); }
-alive() { local pid; for pid in "$@"; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done; true; }
+# Still running: not gone and not a zombie (an exited child of this script stays one until
+# the `wait` below reaps it; `kill -0` would count it as alive until the deadline).
+alive() {
+  local pid state
+  for pid in "$@"; do
+    state="$(ps -o stat= -p "$pid" 2>/dev/null || true)"
+    if [ -n "$state" ] && [ "${state:0:1}" != Z ]; then echo "$pid"; fi
+  done
+  true
+}
 
 stop() {
   trap '' TERM INT

@@ -16,6 +16,7 @@ with tasks as (
         count(*) filter (where declared_max_points <> max_points)       as max_mismatch,
         count(*) filter (where points is null)                          as unparsed_cells
     from {{ ref('int_gia_task_scores') }}
+    where {{ build_scope_condition() }}      -- tonight's slices (macros/test_scope.sql)
     group by result_id
 ),
 results as (

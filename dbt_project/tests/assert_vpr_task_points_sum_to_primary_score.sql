@@ -10,6 +10,7 @@ with tasks as (
         count(*) filter (where task is null)                            as cells_without_task,
         count(*) filter (where points > max_points)                     as above_max
     from {{ ref('int_vpr_rpr_task_scores') }}
+    where {{ build_scope_condition() }}      -- tonight's slices (macros/test_scope.sql)
     group by result_id
 )
 select r.result_id, r.procedure, r.subject_name, r.grade, r._file_id, r._source_line,

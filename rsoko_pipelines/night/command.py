@@ -13,6 +13,7 @@ import json
 import os
 import time
 import warnings
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -61,11 +62,31 @@ EXAMPLE_QUERIES = (
 
 def prepare_dagster_home(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    config = settings.dagster_home / "dagster.yaml"
+    write_local_dagster_yaml(settings.dagster_home)
+
+
+def write_local_dagster_yaml(home: Path) -> Path:
+    """The local `dagster.yaml` in `home`, written when missing. In one written by us, an event
+    log folder other than this home's (the deployment was copied or moved, and its yaml still
+    names the original's absolute path: the runs would store their events there) is pointed
+    back at this home; nothing else of an existing yaml is changed."""
+    config = home / "dagster.yaml"
+    event_log_dir = json.dumps(str(home / "history" / "runs"))   # Dagster's default place
     if not config.exists():
-        event_log_dir = settings.dagster_home / "history" / "runs"   # Dagster's default place
-        config.write_text(LOCAL_DAGSTER_YAML.format(event_log_dir=json.dumps(str(event_log_dir))),
+        home.mkdir(parents=True, exist_ok=True)
+        config.write_text(LOCAL_DAGSTER_YAML.format(event_log_dir=event_log_dir),
                           encoding="utf-8")
+        return config
+    base_dir = f"    base_dir: {event_log_dir}"
+    lines = config.read_text(encoding="utf-8").split("\n")
+    if lines[0] == LOCAL_DAGSTER_YAML.split("\n", 1)[0]:     # ours
+        moved = [i for i, line in enumerate(lines)
+                 if line.startswith("    base_dir: ") and line != base_dir]
+        for i in moved:
+            lines[i] = base_dir
+        if moved:
+            config.write_text("\n".join(lines), encoding="utf-8")
+    return config
 
 
 def run_nightly(prepare_inbox=None) -> int:

@@ -39,13 +39,11 @@ def free_port() -> int:
 def deployment_env(data_dir: Path) -> dict[str, str]:
     """The environment of a private deployment under data_dir, its Dagster instance
     configured with the local dagster.yaml (as `rsoko nightly` and scripts/ui.sh write it)."""
-    from rsoko_pipelines.night.command import LOCAL_DAGSTER_YAML
+    from rsoko_pipelines.night.command import write_local_dagster_yaml
 
     env = {k: v for k, v in os.environ.items() if k not in RSOKO_VARS}
     home = data_dir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(LOCAL_DAGSTER_YAML, encoding="utf-8")
+    write_local_dagster_yaml(home)
     init_storage(home)
     env.update(RSOKO_DATA_DIR=str(data_dir), DAGSTER_HOME=str(home),
                RSOKO_PSEUDONYM_KEY="test-key-not-secret",

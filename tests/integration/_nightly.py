@@ -78,7 +78,9 @@ def clone_deployment(src: Path, dst: Path) -> Path:
     """A copy of a finished deployment (no process may be running on `src`). The inbox and
     the archive are hard-linked (same inodes, so the same mtimes: the planner sees the same
     fingerprints); the warehouse, Dagster storage and published versions are copied, the
-    relative symbolic links of the publication kept as links."""
+    relative symbolic links of the publication kept as links. The copy's dagster.yaml names
+    its own event log, not the original's (as `rsoko nightly` does for a moved deployment)."""
+    from rsoko_pipelines.night.command import write_local_dagster_yaml
     from tests.conftest import link_tree
 
     dst.mkdir(parents=True)
@@ -92,6 +94,8 @@ def clone_deployment(src: Path, dst: Path) -> Path:
             shutil.copytree(child, dst / child.name, symlinks=True)
         else:
             shutil.copy2(child, dst / child.name)
+    if (dst / "dagster_home" / "dagster.yaml").exists():
+        write_local_dagster_yaml(dst / "dagster_home")
     return dst
 
 

@@ -221,6 +221,44 @@ def test_hashed_grain_test_catches_a_repeated_task_cell(built, tmp_path):
     assert dbt(built[0], tmp_path, "test", "--select", select).returncode == 0
 
 
+def test_tests_of_the_task_cells_read_the_slices_in_scope(built, tmp_path):
+    """The big task-cell tests (macros/test_scope.sql) read only the build slices of the
+    night: a repeated cell and a wrong task point in another slice are not theirs to see;
+    in a slice in scope, with `*` in scope and with no slice named (a `dbt test` by hand)
+    they fail. The compiled SQL names the slices as literals."""
+    copy = tmp_path / "rsoko.duckdb"
+    shutil.copy(built[0], copy)
+    with duckdb.connect(str(copy)) as c:
+        result_id, task_order, mine = c.execute(
+            "SELECT result_id, task_order, _slice FROM core.fct_task_score "
+            "WHERE procedure = 'VPR' ORDER BY result_id, task_order LIMIT 1").fetchone()
+        [other] = c.execute("SELECT min(_slice) FROM core.fct_task_score WHERE _slice <> ?",
+                            [mine]).fetchone()
+        c.execute("INSERT INTO core.fct_task_score SELECT * FROM core.fct_task_score "
+                  "WHERE result_id = ? AND task_order = ?", [result_id, task_order])
+        # a primary score that its task points no longer add up to
+        assert c.execute("UPDATE intermediate.int_vpr_rpr_results SET primary_score = "
+                         "primary_score + 1 WHERE result_id = ?", [result_id]).fetchone()[0] == 1
+    tests = ("fct_task_score,test_name:unique_combination_of_columns "
+             "assert_vpr_task_points_sum_to_primary_score")
+
+    def failing(*slices: str) -> set[str]:
+        _scope(copy, *slices)
+        out = dbt(copy, tmp_path, "test", "--select", *tests.split()).stdout
+        return {line.split("WARN ", 1)[1].split()[1] for line in out.splitlines()
+                if " WARN " in line and " of " in line and "START" not in line}
+
+    assert failing(other) == set()
+    both = {"fct_task_score__unique_result_id_task_order",
+            "assert_vpr_task_points_sum_to_primary_score"}
+    assert failing(mine) == both
+    compiled = next((tmp_path / "target").rglob("fct_task_score__unique_result_id_task_order.sql"))
+    assert f"_slice in ('{mine}')" in compiled.read_text(encoding="utf-8")
+    assert failing("*") == both
+    assert failing() == both            # no slice named: the whole table
+    assert failing("-") == both
+
+
 def test_every_landing_row_accounted(con):
     expected = landing_row_counts()
     got = {s: (l, f, r, u) for s, l, f, r, u in con.execute(

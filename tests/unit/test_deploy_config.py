@@ -147,3 +147,28 @@ def test_local_yaml_written_by_nightly_is_valid(tmp_path, monkeypatch):
         assert type(storage).__name__ == "PooledSqliteEventLogStorage"
         assert storage._base_dir == str(event_log_dir)      # noqa: SLF001 (Dagster's default)
         assert str(home / "history" / "runs.db") in instance.run_storage._conn_string  # noqa: SLF001
+
+
+def test_a_copied_deployment_gets_its_own_event_log_and_an_own_yaml_is_left_alone(tmp_path):
+    """The yaml names the event log by absolute path (every process reads it, DAGSTER_HOME set
+    or not). A copied or moved deployment would go on storing its events in the original's
+    folder: its next night points it back at its own; an operator's own yaml is not touched."""
+    from dagster._core.instance.ref import InstanceRef
+
+    from rsoko_pipelines.night.command import LOCAL_DAGSTER_YAML, write_local_dagster_yaml
+
+    original = tmp_path / "a" / "dagster_home"
+    write_local_dagster_yaml(original)
+    copy = tmp_path / "b" / "dagster_home"
+    shutil.copytree(original, copy)
+    assert str(original) in (copy / "dagster.yaml").read_text(encoding="utf-8")
+    write_local_dagster_yaml(copy)
+    assert (copy / "dagster.yaml").read_text(encoding="utf-8") == LOCAL_DAGSTER_YAML.format(
+        event_log_dir=f'"{copy / "history" / "runs"}"')
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(copy))) as instance:
+        assert instance.event_log_storage._base_dir == str(copy / "history" / "runs")  # noqa: SLF001
+    own = tmp_path / "c" / "dagster_home"
+    own.mkdir(parents=True)
+    (own / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    write_local_dagster_yaml(own)
+    assert (own / "dagster.yaml").read_text(encoding="utf-8") == "telemetry:\n  enabled: false\n"
