@@ -210,7 +210,7 @@ def tier_markdown(result: dict) -> str:
         out.append("")
     targets = result.get("targets", [])
     if targets:
-        out += ["## Targets (issue 7)", ""]
+        out += ["## Targets (issue 16)", ""]
         out += _table(["target", "measured", "limit", "result"],
                       [[t["target"], f"{_n(t['value'], 2)} {t['unit']}" if t["value"] is not None
                         else "—", f"{_n(t['limit'], 1)} {t['unit']}",

@@ -40,15 +40,26 @@ def _manifest_is_stale(project) -> bool:
 
 @lru_cache(maxsize=1)
 def dbt_project():
-    """The rsoko dbt project with an up-to-date manifest.
+    """The rsoko dbt project with an up-to-date manifest (prepared_project)."""
+    return prepared_project(DBT_PROJECT_DIR)
+
+
+def prepared_project(project_dir: Path):
+    """The dbt project in `project_dir` with an up-to-date manifest.
 
     `prepare_if_dev()` runs `dbt parse` under `dagster dev`; outside it (tests, `dagster
     asset materialize`, the nightly command) a missing or stale manifest is prepared too, so
-    loading the Definitions always sees the models as they are on disk."""
+    loading the Definitions always sees the models as they are on disk. After a change the
+    parse is a full one: dbt's partial parse (dbt-core 1.11) re-parses a changed singular
+    test, or one whose macro changed, without the description of its YAML file, and every
+    check in Dagster shows its rule in words from that description."""
     from dagster_dbt import DbtProject
 
     _venv_bin_on_path()
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    if _manifest_is_stale(project):
+        partial = Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
+        partial.unlink(missing_ok=True)
     project.prepare_if_dev()
     if _manifest_is_stale(project):
         project.preparer.prepare(project)
