@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -77,15 +78,12 @@ def write_local_dagster_yaml(home: Path) -> Path:
         config.write_text(LOCAL_DAGSTER_YAML.format(event_log_dir=event_log_dir),
                           encoding="utf-8")
         return config
-    base_dir = f"    base_dir: {event_log_dir}"
-    lines = config.read_text(encoding="utf-8").split("\n")
-    if lines[0] == LOCAL_DAGSTER_YAML.split("\n", 1)[0]:     # ours
-        moved = [i for i, line in enumerate(lines)
-                 if line.startswith("    base_dir: ") and line != base_dir]
-        for i in moved:
-            lines[i] = base_dir
-        if moved:
-            config.write_text("\n".join(lines), encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    if text.startswith(LOCAL_DAGSTER_YAML.split("\n", 1)[0]):     # ours
+        pointed = re.sub(r"(?m)^    base_dir: .*$", lambda _: f"    base_dir: {event_log_dir}",
+                         text)
+        if pointed != text:
+            config.write_text(pointed, encoding="utf-8")
     return config
 
 

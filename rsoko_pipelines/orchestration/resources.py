@@ -57,11 +57,12 @@ def prepared_project(project_dir: Path):
 
     _venv_bin_on_path()
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    if _manifest_is_stale(project):
+    stale = _manifest_is_stale(project)
+    if stale:
         partial = Path(project.project_dir) / project.target_path / "partial_parse.msgpack"
         partial.unlink(missing_ok=True)
     project.prepare_if_dev()
-    if _manifest_is_stale(project):
+    if stale and _manifest_is_stale(project):     # unless `dagster dev` just prepared it
         project.preparer.prepare(project)
     return project
 
